@@ -1,0 +1,349 @@
+"""Simulated workloads: what the deployment controller, scheduler and kubelet would do.
+
+- A Deployment owns Pods named ``<deployment>-<template hash>-<suffix>`` (no ReplicaSets in
+  between), as many as ``spec.replicas``; a template change rolls them within ``maxSurge`` and
+  ``maxUnavailable`` (or all at once for ``Recreate``); the Deployment's status follows.
+- A new Pod is scheduled at once and, ``pod_start_delay`` later, runs: a pod IP from the
+  loopback pool, init containers completed, containers running and ready, the usual conditions.
+- A Pod whose status somebody wrote through the API (a test injecting ``ImagePullBackOff`` or
+  ``OOMKilled``) is left alone from then on: the simulation never overwrites injected state.
+
+All work is queued by store events and done by one task, so listeners never write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import json
+import logging
+import math
+import secrets
+from typing import Any
+
+from gateway.localcluster.addresses import AddressPool
+from gateway.localcluster.kinds import Kind
+from gateway.localcluster.logs import PodLogs
+from gateway.localcluster.metadata import now, random_suffix
+from gateway.localcluster.resources import DeleteOptions, Resources
+from gateway.localcluster.store import Event, Object
+
+log = logging.getLogger(__name__)
+
+PODS, DEPLOYMENTS = "/pods", "apps/deployments"
+NODE_NAME = "localcluster"
+_WorkItem = tuple[str, str, str]  # (what, namespace, name)
+
+
+def template_hash(template: dict[str, Any]) -> str:
+    """A stable short hash of a pod template (the ``pod-template-hash`` label)."""
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    value = int(digest[:16], 16)
+    return "".join(alphabet[(value >> (5 * i)) % len(alphabet)] for i in range(10))
+
+
+def is_ready(pod: Object) -> bool:
+    if pod["metadata"].get("deletionTimestamp"):
+        return False
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _resolve(value: int | str | None, replicas: int, *, round_up: bool) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    percent = int(value.rstrip("%")) * replicas / 100
+    return math.ceil(percent) if round_up else math.floor(percent)
+
+
+class Workloads:
+    """The deployment controller and the kubelet, driven by store events."""
+
+    def __init__(self, resources: Resources, logs: PodLogs, pods: AddressPool, *,
+                 pod_start_delay: float) -> None:
+        self._resources = resources
+        self._logs = logs
+        self._pod_addresses = pods
+        self._delay = pod_start_delay
+        self._queue: asyncio.Queue[_WorkItem] = asyncio.Queue()
+        self._queued: set[_WorkItem] = set()
+        self._injected: set[str] = set()  # uids of pods whose status came from outside
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe = resources.store.subscribe(self._on_event)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="localcluster-workloads")
+        for deployment in self._resources.store.items(DEPLOYMENTS):
+            self._enqueue(("deployment", deployment["metadata"]["namespace"],
+                           deployment["metadata"]["name"]))
+        for pod in self._resources.store.items(PODS):
+            self._enqueue(("pod", pod["metadata"]["namespace"], pod["metadata"]["name"]))
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        for timer in self._timers:
+            timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    # -- event intake ----------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        metadata = event.object["metadata"]
+        if event.key == DEPLOYMENTS:
+            self._enqueue(("deployment", metadata["namespace"], metadata["name"]))
+        elif event.key == PODS:
+            self._on_pod_event(event)
+
+    def _on_pod_event(self, event: Event) -> None:
+        pod, metadata = event.object, event.object["metadata"]
+        namespace, name = metadata["namespace"], metadata["name"]
+        if event.type == "DELETED":
+            self._injected.discard(metadata["uid"])
+            for address in (pod.get("status") or {}).get("podIPs") or []:
+                self._pod_addresses.release(address["ip"])
+            self._logs.forget_pod(namespace, name)
+        elif (event.external and event.previous is not None
+              and event.previous.get("status") != pod.get("status")):
+            self._injected.add(metadata["uid"])
+        if event.type == "ADDED":
+            self._enqueue(("pod", namespace, name))
+        for ref in metadata.get("ownerReferences") or []:
+            if ref.get("kind") == "Deployment" and ref.get("controller"):
+                self._enqueue(("deployment", namespace, ref["name"]))
+
+    def _enqueue(self, item: _WorkItem) -> None:
+        if item not in self._queued:
+            self._queued.add(item)
+            self._queue.put_nowait(item)
+
+    def _later(self, delay: float, item: _WorkItem) -> None:
+        def fire() -> None:
+            self._timers.discard(handle)
+            self._enqueue(item)
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(handle)
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            self._queued.discard(item)
+            what, namespace, name = item
+            try:
+                if what == "deployment":
+                    self._reconcile_deployment(namespace, name)
+                else:
+                    self._advance_pod(namespace, name)
+            except Exception:
+                log.exception("simulating %s %s/%s failed", what, namespace, name)
+
+    # -- the kubelet -----------------------------------------------------------------------
+
+    def _kind(self, key: str) -> Kind:
+        return self._resources.kinds.by_key(key)[0]
+
+    def _advance_pod(self, namespace: str, name: str) -> None:
+        pods = self._kind(PODS)
+        pod = self._resources.store.get(PODS, namespace, name)
+        if pod is None or pod["metadata"].get("deletionTimestamp") \
+                or pod["metadata"]["uid"] in self._injected:
+            return
+        status = pod.get("status") or {}
+        if not pod["spec"].get("nodeName"):
+            self._resources.patch(pods, namespace, name, {"spec": {"nodeName": NODE_NAME}},
+                                  "merge", external=False)
+            self._write_status(namespace, name, _scheduled_status(pod))
+            self._later(self._delay, ("pod", namespace, name))
+        elif status.get("phase") == "Pending" and any(
+                c.get("type") == "PodScheduled" for c in status.get("conditions") or []):
+            self._write_status(namespace, name,
+                               _running_status(pod, self._pod_addresses.allocate()))
+
+    def _write_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        pod = self._resources.store.get(PODS, namespace, name)
+        if pod is not None:
+            self._resources.update(self._kind(PODS), namespace, name, {**pod, "status": status},
+                                   external=False, target="status")
+
+    # -- the deployment controller ---------------------------------------------------------
+
+    def _reconcile_deployment(self, namespace: str, name: str) -> None:
+        deployment = self._resources.store.get(DEPLOYMENTS, namespace, name)
+        if deployment is None or deployment["metadata"].get("deletionTimestamp"):
+            return
+        spec = deployment["spec"]
+        uid = deployment["metadata"]["uid"]
+        current_hash = template_hash(spec["template"])
+        pods = [pod for pod in self._resources.store.items(PODS, namespace)
+                if not pod["metadata"].get("deletionTimestamp")
+                and any(ref.get("uid") == uid for ref in pod["metadata"].get("ownerReferences")
+                        or [])]
+        new = [p for p in pods if p["metadata"].get("labels", {}).get("pod-template-hash")
+               == current_hash]
+        old = [p for p in pods if p not in new]
+        replicas = spec.get("replicas", 1)
+        creates, deletes = _rollout(spec, replicas, new, old)
+        for _ in range(creates):
+            self._create_pod(deployment, current_hash)
+        for pod in deletes:
+            self._resources.delete(self._kind(PODS), namespace, pod["metadata"]["name"],
+                                   DeleteOptions(), external=False)
+        if creates or deletes:
+            return  # the pod events bring us back with the new picture
+        self._write_deployment_status(deployment, new, old, current_hash)
+
+    def _create_pod(self, deployment: Object, pod_hash: str) -> None:
+        template = copy.deepcopy(deployment["spec"]["template"])
+        metadata = template.get("metadata") or {}
+        name = deployment["metadata"]["name"]
+        metadata.update(
+            name=f"{name}-{pod_hash}-{random_suffix()}",
+            labels={**(metadata.get("labels") or {}), "pod-template-hash": pod_hash},
+            ownerReferences=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                              "uid": deployment["metadata"]["uid"], "controller": True,
+                              "blockOwnerDeletion": True}])
+        self._resources.create(self._kind(PODS), deployment["metadata"]["namespace"],
+                               {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+                                "spec": template.get("spec") or {}}, external=False)
+
+    def _write_deployment_status(self, deployment: Object, new: list[Object],
+                                 old: list[Object], pod_hash: str) -> None:
+        spec = deployment["spec"]
+        replicas = spec.get("replicas", 1)
+        ready = sum(is_ready(pod) for pod in new + old)
+        _, max_unavailable = _surge_and_unavailable(spec, replicas)
+        complete = not old and len(new) == replicas and ready == replicas
+        previous = deployment.get("status") or {}
+        set_name = f"{deployment['metadata']['name']}-{pod_hash}"
+        status: dict[str, Any] = {
+            "observedGeneration": deployment["metadata"].get("generation", 1),
+            "replicas": len(new) + len(old),
+            "updatedReplicas": len(new),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "unavailableReplicas": max(replicas - ready, 0),
+        }
+        status = {key: value for key, value in status.items() if value or key in (
+            "observedGeneration", "replicas")}
+        available = ready >= replicas - max_unavailable
+        status["conditions"] = [
+            _condition(previous, "Available", available,
+                       "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+                       "Deployment has minimum availability." if available
+                       else "Deployment does not have minimum availability."),
+            _condition(previous, "Progressing", True,
+                       "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
+                       f'ReplicaSet "{set_name}" has successfully progressed.' if complete
+                       else f'ReplicaSet "{set_name}" is progressing.'),
+        ]
+        if status != previous:
+            self._resources.update(self._kind(DEPLOYMENTS), deployment["metadata"]["namespace"],
+                                   deployment["metadata"]["name"],
+                                   {**deployment, "status": status}, external=False,
+                                   target="status")
+
+
+def _surge_and_unavailable(spec: dict[str, Any], replicas: int) -> tuple[int, int]:
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+    surge = _resolve(rolling.get("maxSurge", "25%"), replicas, round_up=True)
+    unavailable = _resolve(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def _rollout(spec: dict[str, Any], replicas: int, new: list[Object],
+             old: list[Object]) -> tuple[int, list[Object]]:
+    """How many new pods to create and which pods to delete, in this step of the rollout."""
+    if not old:
+        if len(new) <= replicas:
+            return replicas - len(new), []
+        extra = sorted(new, key=lambda p: (is_ready(p), p["metadata"]["creationTimestamp"]))
+        return 0, extra[:len(new) - replicas]
+    if (spec.get("strategy") or {}).get("type") == "Recreate":
+        return 0, old
+    surge, max_unavailable = _surge_and_unavailable(spec, replicas)
+    creates = max(0, min(replicas - len(new), replicas + surge - len(new) - len(old)))
+    unhealthy_old = [pod for pod in old if not is_ready(pod)]
+    ready_total = sum(is_ready(pod) for pod in new + old)
+    removable = max(0, ready_total - (replicas - max_unavailable))
+    healthy_old = [pod for pod in old if is_ready(pod)]
+    return creates, unhealthy_old + healthy_old[:removable]
+
+
+def _condition(previous: dict[str, Any], kind: str, ok: bool, reason: str,
+               message: str) -> dict[str, Any]:
+    """A Deployment condition that keeps its timestamps while nothing about it changes."""
+    status = "True" if ok else "False"
+    stamp = now()
+    for old in previous.get("conditions") or []:
+        if old.get("type") == kind and old.get("status") == status:
+            if old.get("reason") == reason and old.get("message") == message:
+                return dict(old)
+            return {**old, "reason": reason, "message": message, "lastUpdateTime": stamp}
+    return {"type": kind, "status": status, "lastUpdateTime": stamp,
+            "lastTransitionTime": stamp, "reason": reason, "message": message}
+
+
+def _pod_condition(kind: str, status: str, stamp: str) -> dict[str, Any]:
+    return {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": stamp}
+
+
+def _scheduled_status(pod: Object) -> dict[str, Any]:
+    stamp = now()
+    waiting = {"waiting": {"reason": "ContainerCreating"}}
+    init = pod["spec"].get("initContainers") or []
+    status = {
+        "phase": "Pending",
+        "conditions": [_pod_condition("PodScheduled", "True", stamp),
+                       _pod_condition("Initialized", "False" if init else "True", stamp),
+                       _pod_condition("Ready", "False", stamp),
+                       _pod_condition("ContainersReady", "False", stamp)],
+        "hostIP": "127.0.0.1",
+        "startTime": stamp,
+        "qosClass": (pod.get("status") or {}).get("qosClass", "BestEffort"),
+        "initContainerStatuses": [_container_status(c, {"waiting": {"reason": "PodInitializing"}},
+                                                    ready=False) for c in init] or None,
+        "containerStatuses": [_container_status(c, waiting, ready=False)
+                              for c in pod["spec"]["containers"]],
+    }
+    return {key: value for key, value in status.items() if value is not None}
+
+
+def _running_status(pod: Object, address: str) -> dict[str, Any]:
+    stamp = now()
+    status = dict(pod.get("status") or {})
+    init = pod["spec"].get("initContainers") or []
+    status.update(
+        phase="Running",
+        conditions=[_pod_condition("PodScheduled", "True", status.get("startTime", stamp)),
+                    _pod_condition("Initialized", "True", stamp),
+                    _pod_condition("Ready", "True", stamp),
+                    _pod_condition("ContainersReady", "True", stamp)],
+        podIP=address,
+        podIPs=[{"ip": address}],
+        initContainerStatuses=[_container_status(c, {"terminated": {
+            "exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}},
+            ready=True) for c in init] or None,
+        containerStatuses=[_container_status(c, {"running": {"startedAt": stamp}}, ready=True)
+                           for c in pod["spec"]["containers"]],
+    )
+    return {key: value for key, value in status.items() if value is not None}
+
+
+def _container_status(container: dict[str, Any], state: dict[str, Any], *,
+                      ready: bool) -> dict[str, Any]:
+    image = container.get("image", "")
+    return {"name": container["name"], "state": state, "lastState": {}, "ready": ready,
+            "started": "running" in state, "restartCount": 0, "image": image,
+            "imageID": f"docker-pullable://{image}" if ready else "",
+            **({"containerID": f"containerd://{secrets.token_hex(32)}"} if ready else {})}

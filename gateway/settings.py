@@ -1,0 +1,128 @@
+"""Process settings: one frozen object per process, built from a mapping.
+
+Every component reads its settings once, at start, from a mapping (``os.environ`` in
+production, a plain dict in tests) through a :class:`SettingsReader`. The reader collects
+every problem instead of stopping at the first, so an operator fixes a bad deployment in one
+round trip: :meth:`SettingsReader.finish` raises one :class:`SettingsError` listing them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+_TRUE: Final = frozenset({"1", "t", "true", "y", "yes", "on"})
+_FALSE: Final = frozenset({"0", "f", "false", "n", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; ``problems`` names each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid settings:\n  " + "\n  ".join(self.problems))
+
+
+class SettingsReader:
+    """Reads typed values out of a string mapping, remembering every error it meets.
+
+    Each ``text``/``integer``/... call returns a usable value even when the input is bad
+    (the default), so building the settings object can go on and report all problems at once.
+    """
+
+    def __init__(self, source: Mapping[str, str], *, prefix: str = "MODEL_GATEWAY_") -> None:
+        self._source = source
+        self._prefix = prefix
+        self._problems: list[str] = []
+
+    def _raw(self, name: str) -> str | None:
+        value = self._source.get(self._prefix + name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def _problem(self, name: str, message: str) -> None:
+        self._problems.append(f"{self._prefix}{name}: {message}")
+
+    def text(self, name: str, default: str) -> str:
+        """A string setting; blank means the default."""
+        raw = self._raw(name)
+        return default if raw is None else raw
+
+    def optional_text(self, name: str) -> str | None:
+        """A string setting with no default; blank means unset."""
+        return self._raw(name)
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        """A whole number within ``[minimum, maximum]``."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self._problem(name, f"expected a whole number, got {raw!r}")
+            return default
+        if not minimum <= value <= maximum:
+            self._problem(name, f"must be between {minimum} and {maximum}, got {value}")
+            return default
+        return value
+
+    def seconds(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        """A duration in (possibly fractional) seconds within ``[minimum, maximum]``."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self._problem(name, f"expected a number of seconds, got {raw!r}")
+            return default
+        if not minimum <= value <= maximum:
+            self._problem(name, f"must be between {minimum} and {maximum} seconds, got {value}")
+            return default
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        """A flag: true/false, yes/no, on/off, 1/0 (any case)."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        self._problem(name, f"expected true or false, got {raw!r}")
+        return default
+
+    def url(self, name: str, default: str, *, schemes: frozenset[str]) -> str:
+        """An absolute URL whose scheme is one of ``schemes``; a trailing slash is dropped."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not parts.netloc:
+            allowed = ", ".join(sorted(schemes))
+            self._problem(name, f"expected an absolute URL with scheme {allowed}, got {raw!r}")
+            return default
+        return raw.rstrip("/")
+
+    def directory(self, name: str) -> Path | None:
+        """An optional directory path; it is created later by whoever writes to it."""
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        path = Path(raw).expanduser()
+        if path.exists() and not path.is_dir():
+            self._problem(name, f"{raw!r} exists and is not a directory")
+            return None
+        return path
+
+    def finish(self) -> None:
+        """Raise :class:`SettingsError` naming every problem met so far, if any."""
+        if self._problems:
+            raise SettingsError(self._problems)
