@@ -23,13 +23,13 @@ from gateway.localcluster.store import Event, Object
 log = logging.getLogger(__name__)
 
 CRD_KEY = "apiextensions.k8s.io/customresourcedefinitions"
+_ANYTHING = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 
 def kinds_of(crd: Object) -> list[Kind]:
     """The kinds a CRD serves: one per served version."""
     spec = crd["spec"]
     names = spec["names"]
-    subresources = set()
     kinds = []
     for version in spec["versions"]:
         if not version.get("served", True):
@@ -37,8 +37,7 @@ def kinds_of(crd: Object) -> list[Kind]:
         declared = version.get("subresources") or {}
         subresources = {name for name in ("status", "scale") if name in declared}
         schema = structural.compile_schema(
-            (version.get("schema") or {}).get("openAPIV3Schema") or {"type": "object",
-                                                                     "x-kubernetes-preserve-unknown-fields": True})
+            (version.get("schema") or {}).get("openAPIV3Schema") or _ANYTHING)
         kinds.append(Kind(
             group=spec["group"], version=version["name"], plural=names["plural"],
             kind=names["kind"], namespaced=spec.get("scope", "Namespaced") == "Namespaced",

@@ -51,11 +51,8 @@ def parse(path: str, kinds: KindRegistry) -> Target | GroupVersion:
             raise _not_served(path)
         return GroupVersion(group, version)
     namespace: str | None = None
-    namespaces = kinds.find("", "v1", "namespaces")
-    if group == "" and rest[0] == "namespaces" and len(rest) >= 3 and namespaces is not None \
-            and rest[2] not in namespaces.subresources:
-        namespace, rest = rest[1], rest[2:]
-    elif rest[0] == "namespaces" and group != "" and len(rest) >= 3:
+    if rest[0] == "namespaces" and len(rest) >= 3 and not _is_namespace_subresource(
+            group, rest[2], kinds):
         namespace, rest = rest[1], rest[2:]
     if len(rest) > 3:
         raise _not_served(path)
@@ -71,6 +68,12 @@ def parse(path: str, kinds: KindRegistry) -> Target | GroupVersion:
     if kind.namespaced and name is not None and namespace is None:
         raise _not_served(path)
     return Target(kind, namespace, name, subresource)
+
+
+def _is_namespace_subresource(group: str, segment: str, kinds: KindRegistry) -> bool:
+    """Whether ``namespaces/<name>/<segment>`` names the Namespace's own subresource."""
+    namespaces = kinds.find("", "v1", "namespaces")
+    return group == "" and namespaces is not None and segment in namespaces.subresources
 
 
 def _not_served(path: str) -> errors.ApiError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+
 from gateway.localcluster.addresses import AddressPool
 from gateway.localcluster.errors import Cause
 from gateway.localcluster.kinds import Kind
@@ -27,7 +28,7 @@ class Strategies:
         self._services = services
 
     def prepare(self, kind: Kind, obj: Object, old: Object | None) -> list[Cause]:
-        """Default ``obj`` in place for a create (``old`` None) or update; return what is invalid."""
+        """Default ``obj`` in place for a create (``old`` None) or an update; list problems."""
         if kind.schema is not None:
             return self._custom(kind, obj)
         handler = getattr(self, f"_{kind.kind.lower()}", None)
