@@ -49,3 +49,40 @@ def resource_list(kinds: KindRegistry, group: str, version: str) -> dict[str, An
     return {"kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": f"{group}/{version}" if group else version,
             "resources": resources}
+
+
+def openapi_root(kinds: KindRegistry) -> dict[str, Any]:
+    """``/openapi/v3``: where each group version's OpenAPI document lives."""
+    paths = {}
+    for group, versions in kinds.group_versions().items():
+        for version in versions:
+            relative = f"api/{version}" if not group else f"apis/{group}/{version}"
+            paths[relative] = {"serverRelativeURL": f"/openapi/v3/{relative}"}
+    return {"paths": paths}
+
+
+def openapi_group_version(kinds: KindRegistry, group: str, version: str) -> dict[str, Any]:
+    """A minimal OpenAPI v3 document for one group version.
+
+    It lists each kind's object path with the write operations, their
+    ``x-kubernetes-group-version-kind`` and the ``fieldValidation`` query parameter: that is
+    how kubectl learns it may leave validation to the server (``kubectl apply`` refuses to run
+    without either this or a full schema). Object schemas are left open.
+    """
+    parameter = {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    for kind in kinds.in_group_version(group, version):
+        gvk = {"group": group, "version": version, "kind": kind.kind}
+        scope = "/namespaces/{namespace}" if kind.namespaced else ""
+        operation = {"parameters": [parameter], "x-kubernetes-group-version-kind": gvk,
+                     "responses": {"200": {"description": "OK"}}}
+        paths[f"{prefix}{scope}/{kind.plural}"] = {"post": operation}
+        paths[f"{prefix}{scope}/{kind.plural}/{{name}}"] = {"put": operation,
+                                                             "patch": operation}
+        schemas[f"{group or 'core'}.{version}.{kind.kind}"] = {
+            "type": "object", "x-kubernetes-preserve-unknown-fields": True,
+            "x-kubernetes-group-version-kind": [gvk]}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.31.0"},
+            "paths": paths, "components": {"schemas": schemas}}

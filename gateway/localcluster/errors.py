@@ -107,8 +107,9 @@ def gone(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
 
 
-def method_not_allowed(message: str) -> ApiError:
-    return ApiError(405, "MethodNotAllowed", message)
+def method_not_allowed() -> ApiError:
+    return ApiError(405, "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource")
 
 
 def unsupported_media_type(content_type: str) -> ApiError:
@@ -116,3 +117,13 @@ def unsupported_media_type(content_type: str) -> ApiError:
                     f'the body of the request was in an unknown format - accepted media types '
                     f'include: application/json-patch+json, application/merge-patch+json, '
                     f'application/apply-patch+yaml; got "{content_type}"')
+
+
+def patch_failed() -> ApiError:
+    """422 Invalid with the generic text kube-apiserver sends when a patch cannot be applied.
+
+    The apiserver drops the specific reason (a JSON patch ``test`` that failed, a missing path);
+    raise this ``from`` an exception that carries it, so logs keep the detail.
+    """
+    return ApiError(422, "Invalid",
+                    "the server rejected our request due to an error in our request")

@@ -87,9 +87,9 @@ class Resources:
             raise errors.not_found(kind.plural, kind.group, name)
         return self.present(kind, found)
 
-    def list(self, kind: Kind, namespace: str | None, *, labels: LabelSelector | None = None,
-             fields: FieldSelector | None = None, limit: int = 0,
-             continue_token: str | None = None) -> ListResult:
+    def list_objects(self, kind: Kind, namespace: str | None, *,
+                     labels: LabelSelector | None = None, fields: FieldSelector | None = None,
+                     limit: int = 0, continue_token: str | None = None) -> ListResult:
         """Objects sorted by namespace and name, filtered and paged like the apiserver does."""
         resource_version = str(self.store.resource_version)
         start_after: tuple[str, str] | None = None
@@ -143,7 +143,8 @@ class Resources:
         self._validate(kind, obj, None)
         metadata.update(uid=new_uid(), creationTimestamp=now(), generation=1)
         if manager:
-            applying.record_update(None, obj, manager=manager, api_version=kind.api_version)
+            applying.record_update(None, obj, manager=manager, api_version=kind.api_version,
+                                   list_map_keys=kind.list_map_keys)
         if dry_run:
             metadata["resourceVersion"] = ""
             return obj
@@ -172,14 +173,19 @@ class Resources:
               external: bool, target: Target = "main", manager: str | None = None,
               force: bool = False, dry_run: bool = False) -> Object:
         """PATCH in any of the four flavours; apply to a missing object creates it."""
+        if force and patch_type != "apply":
+            raise errors.invalid("PatchOptions", "meta.k8s.io", "", [Cause(
+                "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch",
+                "force")])
         if patch_type == "strategic" and not (kind.builtin
                                               and patching.supports_strategic(kind.kind)):
             raise errors.unsupported_media_type("application/strategic-merge-patch+json")
         stored = self.store.get(kind.key, namespace if kind.namespaced else "", name)
         if patch_type == "apply":
             if not manager:
-                raise errors.bad_request(
-                    "PATCH, application/apply-patch+yaml requires fieldManager to be set")
+                raise errors.invalid("PatchOptions", "meta.k8s.io", "", [Cause(
+                    "FieldValueRequired", "Required value: is required for apply patch",
+                    "fieldManager")])
             if not isinstance(patch, dict):
                 raise errors.bad_request("the applied configuration must be an object")
             if stored is None:
@@ -246,7 +252,7 @@ class Resources:
     def delete_collection(self, kind: Kind, namespace: str | None, options: DeleteOptions, *,
                           labels: LabelSelector | None, fields: FieldSelector | None,
                           external: bool) -> list[Object]:
-        listed = self.list(kind, namespace, labels=labels, fields=fields).items
+        listed = self.list_objects(kind, namespace, labels=labels, fields=fields).items
         return [self.delete(kind, obj["metadata"].get("namespace", ""),
                             obj["metadata"]["name"], options, external=external)
                 for obj in listed]
@@ -268,9 +274,12 @@ class Resources:
                  manager: str | None, dry_run: bool) -> Object:
         if kind.has_status:
             if target == "status":
+                managed = new["metadata"].get("managedFields")
                 new = {**copy.deepcopy(old), "status": new.get("status")}
                 if new["status"] is None:
                     del new["status"]
+                if managed is not None:
+                    new["metadata"]["managedFields"] = managed
             elif "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
             else:
@@ -294,7 +303,8 @@ class Resources:
         if spec_changed(old, new) and not (target == "status" and kind.has_status):
             metadata["generation"] = int(old_metadata.get("generation", 1)) + 1
         if manager:
-            applying.record_update(old, new, manager=manager, api_version=kind.api_version)
+            applying.record_update(old, new, manager=manager, api_version=kind.api_version,
+                                   list_map_keys=kind.list_map_keys)
         if not metadata.get("finalizers"):
             metadata.pop("finalizers", None)
         if _without_version(new) == _without_version(old):

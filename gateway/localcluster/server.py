@@ -15,14 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from aiohttp import web
 
-from gateway.localcluster import discovery, errors, routing
+from gateway.localcluster import applying, discovery, errors, patching, routing
 from gateway.localcluster.errors import ApiError
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.logs import PodLogs
-from gateway.localcluster.resources import DeleteOptions, PatchType, Resources
+from gateway.localcluster.resources import DeleteOptions, PatchType, Resources, Target
 from gateway.localcluster.selectors import parse_field_selector, parse_label_selector
 from gateway.localcluster.watching import WatchRequest, serve_watch
 
@@ -86,10 +85,17 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
             return _json(discovery.group_list(state.resources.kinds))
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
+        if path == "/openapi/v3":
+            return _json(discovery.openapi_root(state.resources.kinds))
+        if path.startswith("/openapi/v3/"):
+            served = routing.parse(path.removeprefix("/openapi/v3"), state.resources.kinds)
+            if isinstance(served, routing.GroupVersion):
+                return _json(discovery.openapi_group_version(
+                    state.resources.kinds, served.group, served.version))
     target = routing.parse(path, state.resources.kinds)
     if isinstance(target, routing.GroupVersion):
         if request.method != "GET":
-            raise errors.method_not_allowed(f"the server does not allow {request.method} here")
+            raise errors.method_not_allowed()
         return _json(discovery.resource_list(state.resources.kinds, target.group,
                                              target.version))
     if target.subresource == "log":
@@ -116,7 +122,7 @@ async def _collection(request: web.Request, state: ServerState,
                                      bookmark_interval=state.bookmark_interval,
                                      open_streams=state.open_watches)
         limit = int(_number(query, "limit") or 0)
-        listed = resources.list(kind, target.namespace, labels=labels, fields=fields,
+        listed = resources.list_objects(kind, target.namespace, labels=labels, fields=fields,
                                 limit=limit, continue_token=query.get("continue") or None)
         metadata: dict[str, Any] = {"resourceVersion": listed.resource_version}
         if listed.continue_token:
@@ -127,7 +133,7 @@ async def _collection(request: web.Request, state: ServerState,
                       "metadata": metadata, "items": listed.items})
     if request.method == "POST":
         if kind.namespaced and target.namespace is None:
-            raise errors.method_not_allowed("create needs a namespace in the path")
+            raise errors.method_not_allowed()
         created = resources.create(kind, target.namespace or "", await _body(request),
                                    external=True, manager=_manager(request),
                                    dry_run=_dry_run(request))
@@ -141,7 +147,7 @@ async def _collection(request: web.Request, state: ServerState,
         return _json({"kind": kind.list_kind, "apiVersion": kind.api_version,
                       "metadata": {"resourceVersion": str(resources.store.resource_version)},
                       "items": deleted})
-    raise errors.method_not_allowed(f"{request.method} is not allowed on a collection")
+    raise errors.method_not_allowed()
 
 
 async def _item(request: web.Request, state: ServerState,
@@ -151,7 +157,7 @@ async def _item(request: web.Request, state: ServerState,
     sub = target.subresource
     if sub == "scale":
         return await _scale(request, resources, kind, namespace, name)
-    where = "status" if sub == "status" else "main"
+    where: Target = "status" if sub == "status" else "main"
     if request.method == "GET":
         return _json(resources.get(kind, namespace, name))
     if request.method == "PUT":
@@ -162,16 +168,19 @@ async def _item(request: web.Request, state: ServerState,
         patch_type = _PATCH_TYPES.get(request.content_type)
         if patch_type is None:
             raise errors.unsupported_media_type(request.content_type)
-        force = _flag(request.query, "force")
-        return _json(resources.patch(kind, namespace, name, await _body(request), patch_type,
-                                     external=True, target=where, manager=_manager(request),
-                                     force=force, dry_run=_dry_run(request)))
+        existed = resources.store.get(kind.key, namespace if kind.namespaced else "",
+                                      name) is not None
+        patched = resources.patch(kind, namespace, name, await _body(request), patch_type,
+                                  external=True, target=where, manager=_manager(request),
+                                  force=_flag(request.query, "force"),
+                                  dry_run=_dry_run(request))
+        return _json(patched, status=200 if existed else 201)
     if request.method == "DELETE" and sub is None:
         options = DeleteOptions.from_body(await _optional_body(request),
                                           propagation=request.query.get("propagationPolicy"),
                                           dry_run=_dry_run(request))
         return _json(resources.delete(kind, namespace, name, options, external=True))
-    raise errors.method_not_allowed(f"{request.method} is not allowed here")
+    raise errors.method_not_allowed()
 
 
 async def _scale(request: web.Request, resources: Resources, kind: Kind, namespace: str,
@@ -184,8 +193,6 @@ async def _scale(request: web.Request, resources: Resources, kind: Kind, namespa
             patch_type = _PATCH_TYPES.get(request.content_type)
             if patch_type not in ("merge", "strategic", "json"):
                 raise errors.unsupported_media_type(request.content_type)
-            from gateway.localcluster import patching
-
             scale = _scale_of(obj)
             body = (patching.json_patch(scale, body) if patch_type == "json"
                     else patching.merge_patch(scale, body))
@@ -197,7 +204,7 @@ async def _scale(request: web.Request, resources: Resources, kind: Kind, namespa
         obj = resources.patch(kind, namespace, name, {"spec": {"replicas": replicas}}, "merge",
                               external=True)
     elif request.method != "GET":
-        raise errors.method_not_allowed(f"{request.method} is not allowed on scale")
+        raise errors.method_not_allowed()
     return _json(_scale_of(obj))
 
 
@@ -215,7 +222,7 @@ def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:
 async def _pod_log(request: web.Request, state: ServerState,
                    target: routing.Target) -> web.StreamResponse:
     if request.method != "GET":
-        raise errors.method_not_allowed("pod logs are read with GET")
+        raise errors.method_not_allowed()
     namespace, name = target.namespace or "", target.name or ""
     pod = state.resources.get(target.kind, namespace, name)
     containers = [c["name"] for c in pod["spec"].get("containers") or []]
@@ -254,8 +261,8 @@ async def _pod_log(request: web.Request, state: ServerState,
             if fresh:
                 await response.write(render(fresh))
         await response.write_eof()
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:
+        pass  # the client went away
     return response
 
 
@@ -305,9 +312,9 @@ async def _body(request: web.Request) -> Any:
         raise errors.bad_request("the request body is empty")
     try:
         if request.content_type == "application/apply-patch+yaml":
-            return yaml.safe_load(raw)
+            return applying.decode_apply_body(raw)
         return json.loads(raw)
-    except (ValueError, yaml.YAMLError) as error:
+    except ValueError as error:
         raise errors.bad_request(f"the request body is not valid: {error}") from error
 
 
@@ -317,14 +324,10 @@ async def _optional_body(request: web.Request) -> dict[str, Any] | None:
     raw = await request.read()
     if not raw.strip():
         return None
-    body = await _body_from(raw)
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        raise errors.bad_request(f"the request body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
         raise errors.bad_request("DeleteOptions must be an object")
     return body
-
-
-async def _body_from(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise errors.bad_request(f"the request body is not valid JSON: {error}") from error

@@ -13,7 +13,9 @@ import base64
 import binascii
 import copy
 
+from gateway.localcluster import errors
 from gateway.localcluster.addresses import AddressPool
+from gateway.localcluster.crdvalidating import validate_crd
 from gateway.localcluster.errors import Cause
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.metadata import now
@@ -52,6 +54,9 @@ class Strategies:
 
     @staticmethod
     def _namespace(obj: Object, old: Object | None) -> list[Cause]:
+        name = obj["metadata"]["name"]
+        obj["metadata"]["labels"] = {**(obj["metadata"].get("labels") or {}),
+                                     "kubernetes.io/metadata.name": name}
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Active")
         return []
@@ -108,16 +113,17 @@ class Strategies:
         obj["data"] = data
         for key, value in (obj.pop("stringData", None) or {}).items():
             data[key] = base64.b64encode(str(value).encode()).decode()
-        causes = []
         for key, value in data.items():
             try:
                 base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError, TypeError):
-                causes.append(Cause("FieldValueInvalid", "Invalid value: illegal base64 data",
-                                    f"data[{key}]"))
+            except (binascii.Error, ValueError, TypeError) as error:
+                # A real API server fails while decoding the JSON body ([]byte fields).
+                raise errors.bad_request(
+                    f"Secret in version \"v1\" cannot be handled as a Secret: illegal base64 "
+                    f"data in data[{key}]") from error
         if not data:
             del obj["data"]
-        return causes
+        return []
 
     @staticmethod
     def _deployment(obj: Object, old: Object | None) -> list[Cause]:
@@ -155,6 +161,10 @@ class Strategies:
         if old is None:
             obj["status"] = {}
         return causes
+
+    @staticmethod
+    def _customresourcedefinition(obj: Object, old: Object | None) -> list[Cause]:
+        return validate_crd(obj)
 
     @staticmethod
     def _lease(obj: Object, old: Object | None) -> list[Cause]:

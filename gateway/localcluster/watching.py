@@ -83,11 +83,11 @@ async def serve_watch(request: web.Request, resources: Resources, watch: WatchRe
                 continue
             if item is CLOSED:
                 break
-            line = _event_line(resources, watch, item)
-            if line is not None:
-                await response.write(line)
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+            event_line = _event_line(resources, watch, item)
+            if event_line is not None:
+                await response.write(event_line)
+    except ConnectionResetError:
+        return response  # the client went away
     finally:
         unsubscribe()
         open_streams.discard(queue)
@@ -100,7 +100,7 @@ def _initial_events(resources: Resources, watch: WatchRequest) -> tuple[list[byt
     store = resources.store
     version = watch.resource_version
     if not version or version == "0" or watch.send_initial_events:
-        listed = resources.list(watch.kind, watch.namespace, labels=watch.labels,
+        listed = resources.list_objects(watch.kind, watch.namespace, labels=watch.labels,
                                 fields=watch.fields)
         return [_line("ADDED", obj) for obj in listed.items], store.resource_version
     try:

@@ -1,0 +1,27 @@
+"""Loopback address pools for cluster IPs and pod IPs."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.localcluster.addresses import AddressPool
+
+
+def test_addresses_are_distinct_and_skip_network_and_broadcast() -> None:
+    """Each allocation is new and never ends in .0 or .255."""
+    pool = AddressPool("127.1.0.250", "127.1.1.5")
+    given = [pool.allocate() for _ in range(10)]
+    assert len(set(given)) == 10
+    assert not any(address.endswith((".0", ".255")) for address in given)
+
+
+def test_released_and_reserved_addresses() -> None:
+    """Reserved addresses are never handed out; released ones come back after a wrap."""
+    pool = AddressPool("127.1.0.1", "127.1.0.3")
+    pool.reserve(["127.1.0.2"])
+    first, second = pool.allocate(), pool.allocate()
+    assert {first, second} == {"127.1.0.1", "127.1.0.3"}
+    with pytest.raises(RuntimeError):
+        pool.allocate()
+    pool.release(first)
+    assert pool.allocate() == first
