@@ -2,9 +2,9 @@
 
 :class:`LocalCluster` wires the store, the registry, the simulated controllers and the HTTP
 server together. Tests start one in-process (``async with LocalCluster.running(settings)``);
-``model-gateway localcluster`` runs one standalone. The only Python-side API besides the
-URL is what a real cluster would get from outside the API server: container output
-(:meth:`LocalCluster.append_log`).
+``model-gateway localcluster`` runs one standalone. The only Python-side APIs besides the
+URL are what a real cluster gets from outside the API server: container output
+(:meth:`LocalCluster.append_log`) and, for dev mode, a container runtime that really runs pods.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from gateway.localcluster.metadata import new_uid, now
 from gateway.localcluster.persistence import StateFile
 from gateway.localcluster.resources import Resources
 from gateway.localcluster.server import ServerState, build_app
+from gateway.localcluster.servicing import ServiceProxy
 from gateway.localcluster.store import Store
 from gateway.localcluster.strategies import Strategies
 from gateway.localcluster.watching import CLOSED
-from gateway.localcluster.workloads import Workloads
+from gateway.localcluster.workloads import ContainerRuntime, Workloads
 from gateway.settings import SettingsReader
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class LocalClusterSettings:
     pod_start_delay: float = 0.2  # seconds from pod creation to Running and Ready
     event_history: int = 10_000  # watch events kept; older resource versions get 410 Gone
     bookmark_interval: float = 5.0  # seconds between BOOKMARK events, when asked for
+    serve_services: bool = False  # listen on Service cluster IPs and forward to ready pods
 
     @classmethod
     def from_env(cls, source: Mapping[str, str]) -> LocalClusterSettings:
@@ -65,6 +67,7 @@ class LocalClusterSettings:
                                        minimum=10, maximum=10_000_000),
             bookmark_interval=read.seconds("BOOKMARK_INTERVAL", defaults.bookmark_interval,
                                            minimum=0.01, maximum=3600),
+            serve_services=read.boolean("SERVE_SERVICES", defaults.serve_services),
         )
         read.finish()
         return settings
@@ -73,8 +76,10 @@ class LocalClusterSettings:
 class LocalCluster:
     """An in-memory Kubernetes API server with simulated workloads, served over HTTP."""
 
-    def __init__(self, settings: LocalClusterSettings) -> None:
+    def __init__(self, settings: LocalClusterSettings, *,
+                 runtime: ContainerRuntime | None = None) -> None:
         self.settings = settings
+        self._runtime = runtime
         self.store = Store(history=settings.event_history)
         self._services = service_pool()
         self._pods = pod_pool()
@@ -84,13 +89,14 @@ class LocalCluster:
                             if settings.state_dir is not None else None)
         self._open_watches: set[asyncio.Queue[Any]] = set()
         self._runner: web.AppRunner | None = None
-        self._parts: list[Collector | CustomResourceDefinitions | Workloads] = []
+        self._parts: list[Collector | CustomResourceDefinitions | Workloads | ServiceProxy] = []
         self.url = ""
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, settings: LocalClusterSettings) -> AsyncIterator[LocalCluster]:
-        cluster = cls(settings)
+    async def running(cls, settings: LocalClusterSettings, *,
+                      runtime: ContainerRuntime | None = None) -> AsyncIterator[LocalCluster]:
+        cluster = cls(settings, runtime=runtime)
         await cluster.start()
         try:
             yield cluster
@@ -105,8 +111,11 @@ class LocalCluster:
         crds = CustomResourceDefinitions(self.resources)
         collector = Collector(self.resources)
         workloads = Workloads(self.resources, self.logs, self._pods,
-                              pod_start_delay=self.settings.pod_start_delay)
+                              pod_start_delay=self.settings.pod_start_delay,
+                              runtime=self._runtime)
         self._parts = [crds, collector, workloads]
+        if self.settings.serve_services:
+            self._parts.append(ServiceProxy(self.store))
         for part in self._parts:
             part.start()
         if self._state_file is not None:

@@ -5,6 +5,9 @@
   ``maxUnavailable`` (or all at once for ``Recreate``); the Deployment's status follows.
 - A new Pod is scheduled at once and, ``pod_start_delay`` later, runs: a pod IP from the
   loopback pool, init containers completed, containers running and ready, the usual conditions.
+- With a :class:`ContainerRuntime` (dev mode), a pod's containers really run: the runtime is
+  started on the pod IP before the pod turns Ready, a runtime that fails to start leaves the
+  pod not ready with the error in its container status, and a deleted pod's runtime is stopped.
 - A Pod whose status somebody wrote through the API (a test injecting ``ImagePullBackOff`` or
   ``OOMKilled``) is left alone from then on: the simulation never overwrites injected state.
 
@@ -21,7 +24,7 @@ import json
 import logging
 import math
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.localcluster.addresses import AddressPool
 from gateway.localcluster.kinds import Kind
@@ -35,6 +38,16 @@ log = logging.getLogger(__name__)
 PODS, DEPLOYMENTS = "/pods", "apps/deployments"
 NODE_NAME = "localcluster"
 _WorkItem = tuple[str, str, str]  # (what, namespace, name)
+
+
+class ContainerRuntime(Protocol):
+    """Runs a pod's containers for real; without one, pods only look like they run."""
+
+    async def start(self, pod: Object, address: str) -> None:
+        """Start serving on ``address``; raise to report the container as failing."""
+
+    async def stop(self, namespace: str, name: str) -> None:
+        """The pod is gone: stop what :meth:`start` started (a no-op for unknown pods)."""
 
 
 def template_hash(template: dict[str, Any]) -> str:
@@ -65,8 +78,9 @@ class Workloads:
     """The deployment controller and the kubelet, driven by store events."""
 
     def __init__(self, resources: Resources, logs: PodLogs, pods: AddressPool, *,
-                 pod_start_delay: float) -> None:
+                 pod_start_delay: float, runtime: ContainerRuntime | None = None) -> None:
         self._resources = resources
+        self._runtime = runtime
         self._logs = logs
         self._pod_addresses = pods
         self._delay = pod_start_delay
@@ -111,6 +125,8 @@ class Workloads:
             for address in (pod.get("status") or {}).get("podIPs") or []:
                 self._pod_addresses.release(address["ip"])
             self._logs.forget_pod(namespace, name)
+            if self._runtime is not None:
+                self._enqueue(("stop", namespace, name))
         elif (event.external and event.previous is not None
               and event.previous.get("status") != pod.get("status")):
             self._injected.add(metadata["uid"])
@@ -141,8 +157,10 @@ class Workloads:
             try:
                 if what == "deployment":
                     self._reconcile_deployment(namespace, name)
+                elif what == "stop" and self._runtime is not None:
+                    await self._runtime.stop(namespace, name)
                 else:
-                    self._advance_pod(namespace, name)
+                    await self._advance_pod(namespace, name)
             except Exception:
                 log.exception("simulating %s %s/%s failed", what, namespace, name)
 
@@ -151,7 +169,7 @@ class Workloads:
     def _kind(self, key: str) -> Kind:
         return self._resources.kinds.by_key(key)[0]
 
-    def _advance_pod(self, namespace: str, name: str) -> None:
+    async def _advance_pod(self, namespace: str, name: str) -> None:
         pods = self._kind(PODS)
         pod = self._resources.store.get(PODS, namespace, name)
         if pod is None or pod["metadata"].get("deletionTimestamp") \
@@ -165,8 +183,22 @@ class Workloads:
             self._later(self._delay, ("pod", namespace, name))
         elif status.get("phase") == "Pending" and any(
                 c.get("type") == "PodScheduled" for c in status.get("conditions") or []):
-            self._write_status(namespace, name,
-                               _running_status(pod, self._pod_addresses.allocate()))
+            address = self._pod_addresses.allocate()
+            failure = await self._start_containers(pod, address)
+            if pod["metadata"]["uid"] not in self._injected:
+                self._write_status(namespace, name, _running_status(pod, address, failure))
+
+    async def _start_containers(self, pod: Object, address: str) -> str | None:
+        """Start the pod in the runtime, if there is one; the failure message, if it failed."""
+        if self._runtime is None:
+            return None
+        try:
+            await self._runtime.start(pod, address)
+        except Exception as error:
+            log.warning("pod %s/%s failed to start: %s", pod["metadata"]["namespace"],
+                        pod["metadata"]["name"], error)
+            return str(error) or type(error).__name__
+        return None
 
     def _write_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         pod = self._resources.store.get(PODS, namespace, name)
@@ -319,22 +351,27 @@ def _scheduled_status(pod: Object) -> dict[str, Any]:
     return {key: value for key, value in status.items() if value is not None}
 
 
-def _running_status(pod: Object, address: str) -> dict[str, Any]:
+def _running_status(pod: Object, address: str, failure: str | None) -> dict[str, Any]:
+    """Running and Ready; or, when the runtime could not start it, running but crashing."""
     stamp = now()
     status = dict(pod.get("status") or {})
     init = pod["spec"].get("initContainers") or []
+    ready = "False" if failure else "True"
+    running: dict[str, Any] = {"running": {"startedAt": stamp}}
+    if failure:
+        running = {"waiting": {"reason": "CrashLoopBackOff", "message": failure}}
     status.update(
         phase="Running",
         conditions=[_pod_condition("PodScheduled", "True", status.get("startTime", stamp)),
                     _pod_condition("Initialized", "True", stamp),
-                    _pod_condition("Ready", "True", stamp),
-                    _pod_condition("ContainersReady", "True", stamp)],
+                    _pod_condition("Ready", ready, stamp),
+                    _pod_condition("ContainersReady", ready, stamp)],
         podIP=address,
         podIPs=[{"ip": address}],
         initContainerStatuses=[_container_status(c, {"terminated": {
             "exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}},
             ready=True) for c in init] or None,
-        containerStatuses=[_container_status(c, {"running": {"startedAt": stamp}}, ready=True)
+        containerStatuses=[_container_status(c, running, ready=not failure)
                            for c in pod["spec"]["containers"]],
     )
     return {key: value for key, value in status.items() if value is not None}
