@@ -1,0 +1,1 @@
+"""Dev mode: the whole product on one machine (local cluster, Redis, API, controller, proxy)."""
