@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.settings import SettingsError
+from proxy.settings import ProxySettings, ProxySettingsError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--port", type=int, help="port to bind (default: any free port)")
     local.add_argument("--state-dir", type=Path,
                        help="persist objects here and reload them at start")
+    commands.add_parser("api", help="serve the GraphQL API (settings: MODEL_GATEWAY_* env)")
+    commands.add_parser("controller", help="run the controller (settings: MODEL_GATEWAY_* env)")
+    commands.add_parser("proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)")
     return parser
 
 
@@ -42,6 +48,18 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
+async def _until_signal(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` until it ends or SIGINT/SIGTERM arrives, then cancel it cleanly."""
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(_wait_for_signal())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, waiter):
+        pending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    waiter.cancel()
+
+
 async def _run_localcluster(settings: LocalClusterSettings) -> None:
     async with LocalCluster.running(settings) as cluster:
         print(f"local cluster serving at {cluster.url}", flush=True)
@@ -49,21 +67,47 @@ async def _run_localcluster(settings: LocalClusterSettings) -> None:
         await _wait_for_signal()
 
 
+def _command(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
+    """Build the settings for ``args.command`` (raising on invalid ones) and its work.
+
+    Commands import their component lazily, so ``model-gateway proxy`` never loads the
+    GraphQL schema and ``localcluster`` starts fast. ``None`` means the command ran itself.
+    """
+    if args.command == "localcluster":
+        overrides = {key: value for key, value in (("host", args.host), ("port", args.port),
+                                                   ("state_dir", args.state_dir))
+                     if value is not None}
+        settings = dataclasses.replace(LocalClusterSettings.from_env(os.environ), **overrides)
+        return _run_localcluster(settings)
+    if args.command == "api":
+        from gateway.api.server import serve as serve_api
+        from gateway.api.settings import ApiSettings
+
+        return _until_signal(serve_api(ApiSettings.from_env(os.environ)))
+    if args.command == "controller":
+        from gateway.controller.running import serve as serve_controller
+        from gateway.controller.settings import ControllerSettings
+
+        return _until_signal(serve_controller(ControllerSettings.from_env(os.environ)))
+    from proxy.serving import run as run_proxy
+
+    run_proxy(ProxySettings.from_env(os.environ))  # its own loop, signals and workers
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        if args.command == "localcluster":
-            settings = LocalClusterSettings.from_env(os.environ)
-            overrides = {key: value for key, value in (("host", args.host), ("port", args.port),
-                                                       ("state_dir", args.state_dir))
-                         if value is not None}
-            asyncio.run(_run_localcluster(dataclasses.replace(settings, **overrides)))
-    except SettingsError as error:
+        work = _command(args)
+    except (SettingsError, ProxySettingsError) as error:
         print(f"model-gateway: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
+    try:
+        if work is not None:
+            asyncio.run(work)
+    except OSError as error:  # a port in use, an unreachable address
         print(f"model-gateway: {error}", file=sys.stderr)
         return 1
     return 0
