@@ -44,7 +44,8 @@ def kinds_of(crd: Object) -> list[Kind]:
             singular=names.get("singular", names["kind"].lower()),
             short_names=tuple(names.get("shortNames") or ()),
             subresources=frozenset(subresources), schema=schema,
-            list_map_keys=schema.list_map_keys(), builtin=False))
+            list_map_keys=schema.list_map_keys(), builtin=False,
+            tracks_generation=True))
     return kinds
 
 

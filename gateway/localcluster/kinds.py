@@ -35,6 +35,7 @@ class Kind:
     schema: StructuralSchema | None = field(default=None, compare=False)
     list_map_keys: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     builtin: bool = True
+    tracks_generation: bool = False  # metadata.generation counts spec changes (not every kind)
 
     @property
     def key(self) -> str:
@@ -84,11 +85,11 @@ class Kind:
 
 def _builtin(group: str, version: str, plural: str, kind: str, *, namespaced: bool = True,
              short: Iterable[str] = (), subresources: Iterable[str] = (),
-             fields: Iterable[str] = ()) -> Kind:
+             fields: Iterable[str] = (), generation: bool = False) -> Kind:
     return Kind(group=group, version=version, plural=plural, kind=kind, namespaced=namespaced,
                 singular=kind.lower(), short_names=tuple(short),
                 subresources=frozenset(subresources),
-                field_selectors=_BASE_FIELDS | frozenset(fields))
+                field_selectors=_BASE_FIELDS | frozenset(fields), tracks_generation=generation)
 
 
 BUILTIN_KINDS: tuple[Kind, ...] = (
@@ -103,11 +104,11 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
              fields=["involvedObject.name", "involvedObject.kind", "involvedObject.uid",
                      "reason", "type"]),
     _builtin("apps", "v1", "deployments", "Deployment", short=["deploy"],
-             subresources=["status", "scale"]),
+             subresources=["status", "scale"], generation=True),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
     _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions",
              "CustomResourceDefinition", namespaced=False, short=["crd", "crds"],
-             subresources=["status"]),
+             subresources=["status"], generation=True),
 )
 
 

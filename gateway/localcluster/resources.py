@@ -141,7 +141,9 @@ class Resources:
         if kind.has_status:
             obj.pop("status", None)
         self._validate(kind, obj, None)
-        metadata.update(uid=new_uid(), creationTimestamp=now(), generation=1)
+        metadata.update(uid=new_uid(), creationTimestamp=now())
+        if kind.tracks_generation:
+            metadata["generation"] = 1
         if manager:
             applying.record_update(None, obj, manager=manager, api_version=kind.api_version,
                                    list_map_keys=kind.list_map_keys)
@@ -300,7 +302,8 @@ class Resources:
                     "Forbidden: no new finalizers can be added if the object is being deleted, "
                     f"found new finalizers {sorted(added)!r}", "metadata.finalizers")])
         self._validate(kind, new, old)
-        if spec_changed(old, new) and not (target == "status" and kind.has_status):
+        if kind.tracks_generation and spec_changed(old, new) and not (
+                target == "status" and kind.has_status):
             metadata["generation"] = int(old_metadata.get("generation", 1)) + 1
         if manager:
             applying.record_update(old, new, manager=manager, api_version=kind.api_version,

@@ -57,6 +57,7 @@ class Strategies:
         name = obj["metadata"]["name"]
         obj["metadata"]["labels"] = {**(obj["metadata"].get("labels") or {}),
                                      "kubernetes.io/metadata.name": name}
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         status = obj.setdefault("status", {})
         status.setdefault("phase", "Active")
         return []

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from kubekit import client_for, deployment, eventually
+from kubekit import Manifest, client_for, deployment, eventually
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
 from gateway.localcluster import LocalCluster, LocalClusterSettings
@@ -64,7 +64,7 @@ async def live(runtime: EchoRuntime) -> AsyncIterator[LocalCluster]:
         yield running
 
 
-def _service(name: str, app: str) -> dict[str, Any]:
+def _service(name: str, app: str) -> Manifest:
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
             "spec": {"selector": {"app": app},
                      "ports": [{"port": 8000, "targetPort": PORT}]}}
