@@ -17,7 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.localcluster import applying, discovery, errors, patching, routing
+from gateway.localcluster import applying, discovery, errors, patching, routing, tables
+from gateway.localcluster.crds import CRD_KEY
 from gateway.localcluster.errors import ApiError
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.logs import PodLogs
@@ -112,7 +113,15 @@ async def _collection(request: web.Request, state: ServerState,
     fields = parse_field_selector(query.get("fieldSelector", ""), kind.field_selectors)
     if request.method == "GET":
         if _flag(query, "watch"):
-            watch = WatchRequest(kind=kind, namespace=target.namespace,
+            render = None
+            if tables.wants_table(request.headers.get("Accept", "")):
+                crd_columns = _printer_columns(resources, kind)
+
+                def render(obj: dict[str, Any]) -> dict[str, Any]:
+                    return tables.table(kind, [obj], crd_columns=crd_columns,
+                                        resource_version=obj["metadata"]["resourceVersion"])
+
+            watch = WatchRequest(kind=kind, namespace=target.namespace, render=render,
                                  resource_version=query.get("resourceVersion"),
                                  labels=labels, fields=fields,
                                  timeout=_number(query, "timeoutSeconds"),
@@ -123,7 +132,13 @@ async def _collection(request: web.Request, state: ServerState,
                                      open_streams=state.open_watches)
         limit = int(_number(query, "limit") or 0)
         listed = resources.list_objects(kind, target.namespace, labels=labels, fields=fields,
-                                limit=limit, continue_token=query.get("continue") or None)
+                                        limit=limit,
+                                        continue_token=query.get("continue") or None)
+        if tables.wants_table(request.headers.get("Accept", "")):
+            return _json(tables.table(kind, listed.items,
+                                      crd_columns=_printer_columns(resources, kind),
+                                      resource_version=listed.resource_version,
+                                      continue_token=listed.continue_token))
         metadata: dict[str, Any] = {"resourceVersion": listed.resource_version}
         if listed.continue_token:
             metadata["continue"] = listed.continue_token
@@ -159,7 +174,12 @@ async def _item(request: web.Request, state: ServerState,
         return await _scale(request, resources, kind, namespace, name)
     where: Target = "status" if sub == "status" else "main"
     if request.method == "GET":
-        return _json(resources.get(kind, namespace, name))
+        found = resources.get(kind, namespace, name)
+        if sub is None and tables.wants_table(request.headers.get("Accept", "")):
+            return _json(tables.table(kind, [found],
+                                      crd_columns=_printer_columns(resources, kind),
+                                      resource_version=found["metadata"]["resourceVersion"]))
+        return _json(found)
     if request.method == "PUT":
         return _json(resources.update(kind, namespace, name, await _body(request),
                                       external=True, target=where, manager=_manager(request),
@@ -264,6 +284,17 @@ async def _pod_log(request: web.Request, state: ServerState,
     except ConnectionResetError:
         pass  # the client went away
     return response
+
+
+def _printer_columns(resources: Resources, kind: Kind) -> list[dict[str, Any]]:
+    """A custom kind's ``additionalPrinterColumns`` from its CRD (none for built-ins)."""
+    if kind.builtin:
+        return []
+    crd = resources.store.get(CRD_KEY, "", f"{kind.plural}.{kind.group}")
+    for version in (crd or {}).get("spec", {}).get("versions") or []:
+        if version.get("name") == kind.version:
+            return list(version.get("additionalPrinterColumns") or [])
+    return []
 
 
 def _flag(query: Any, name: str) -> bool:

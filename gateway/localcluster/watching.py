@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ class WatchRequest:
     timeout: float | None
     bookmarks: bool
     send_initial_events: bool
+    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # e.g. into a Table
 
 
 async def serve_watch(request: web.Request, resources: Resources, watch: WatchRequest, *,
@@ -102,7 +104,8 @@ def _initial_events(resources: Resources, watch: WatchRequest) -> tuple[list[byt
     if not version or version == "0" or watch.send_initial_events:
         listed = resources.list_objects(watch.kind, watch.namespace, labels=watch.labels,
                                 fields=watch.fields)
-        return [_line("ADDED", obj) for obj in listed.items], store.resource_version
+        return ([_line("ADDED", obj, watch.render) for obj in listed.items],
+                store.resource_version)
     try:
         since = int(version)
     except ValueError as error:
@@ -126,15 +129,18 @@ def _event_line(resources: Resources, watch: WatchRequest, event: Event) -> byte
     was_matching = event.previous is not None and resources.matches(
         event.previous, watch.labels, watch.fields)
     if event.type == "DELETED":
-        return _line("DELETED", obj) if was_matching else None
+        return _line("DELETED", obj, watch.render) if was_matching else None
     if event.type == "ADDED":
-        return _line("ADDED", obj) if now_matches else None
+        return _line("ADDED", obj, watch.render) if now_matches else None
     if now_matches:
-        return _line("MODIFIED" if was_matching else "ADDED", obj)
-    return _line("DELETED", obj) if was_matching else None
+        return _line("MODIFIED" if was_matching else "ADDED", obj, watch.render)
+    return _line("DELETED", obj, watch.render) if was_matching else None
 
 
-def _line(event_type: str, obj: dict[str, Any]) -> bytes:
+def _line(event_type: str, obj: dict[str, Any],
+          render: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> bytes:
+    if render is not None:
+        obj = render(obj)
     return json.dumps({"type": event_type, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
 

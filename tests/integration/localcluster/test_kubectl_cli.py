@@ -84,3 +84,14 @@ async def test_kubectl_apply_creates_then_configures(
     assert "deployment.apps/applied unchanged" in out
     updated = await core.read_namespaced_config_map("applied", "default")
     assert updated.data == {"mode": "slow"}
+
+
+async def test_kubectl_get_prints_the_server_side_columns(
+    cluster: LocalCluster, apps: AppsV1Api, home: Path
+) -> None:
+    """`kubectl get` shows the Table columns a real API server prints for each kind."""
+    await apps.create_namespaced_deployment("default", deployment("printed", replicas=1))
+    out = await kubectl(cluster, home, "get", "deployments", "-n", "default")
+    assert out.splitlines()[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    pods = await kubectl(cluster, home, "get", "pods", "-n", "default")
+    assert pods.splitlines()[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
