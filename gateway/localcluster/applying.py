@@ -3,7 +3,9 @@
 Two entry points:
 
 - :func:`apply` merges an applied configuration (``application/apply-patch+yaml``) into the
-  live object and returns the new object. Maps merge key by key, lists named in
+  live object and returns the new object. The configuration must carry the endpoint's
+  ``apiVersion`` and a ``kind`` (400 otherwise, with kube's "Incorrect version specified in
+  apply patch" text for the former). Maps merge key by key, lists named in
   :mod:`mergekeys` (or the CRD's list-map keys) merge item by item, every other list is
   replaced whole. The manager's ``operation: Apply`` entry then owns exactly the fields the
   configuration sets (:func:`fieldsets.field_paths`). A field it owned before and omits now is
@@ -12,7 +14,9 @@ Two entry points:
   conflict: conflict with \\"other\\": .spec.replicas", causes of reason
   ``FieldManagerConflict``); ``force`` takes those fields away from their owners instead.
   An apply that changes nothing returns the live object with its ``managedFields`` untouched,
-  time included, so applying the same configuration twice is not a write. As in kube, the
+  time included, so applying the same configuration twice is not a write; a manager left
+  owning nothing has no entry. A ``null`` on a live map or keyed list is no opinion (kube's
+  merge keeps what is there), and owners lose whatever the apply removed. As in kube, the
   fields of an object that has no ``managedFields`` at all are first given to an Update
   manager named ``before-first-apply``, so an apply that changes them conflicts.
 - :func:`record_update` runs after an ordinary create, update or patch made with a
@@ -127,13 +131,20 @@ def apply(live: JsonObject | None, applied: JsonObject, *, manager: str, force: 
 
     The result is typed like the store's objects (``dict[str, Any]``); it holds JSON values.
     """
+    if applied.get("apiVersion") != api_version:
+        raise bad_request("Incorrect version specified in apply patch. Specified patch version: "
+                          f"{_text(applied, 'apiVersion')}, expected: {api_version}")
+    kind = _text(applied, "kind")
+    if not kind:
+        raise bad_request("failed to create typed patch object: no corresponding type for "
+                          f"{api_version}, Kind=")
     metadata = applied.get("metadata")
     if isinstance(metadata, dict) and metadata.get("managedFields"):
         raise bad_request("metadata.managedFields must be nil")
-    kind = applied.get("kind") or (live or {}).get("kind")
-    schema = apply_schema(api_version, kind if isinstance(kind, str) else "", list_map_keys)
+    schema = apply_schema(api_version, kind, list_map_keys)
     _check_lists(applied, (), (), schema)
     current: JsonObject = copy.deepcopy(live) if live is not None else {}
+    applied = _without_wildcard_nulls(applied, (), (), current, schema)
     entries = _decode(live)
     if not entries and (existing := fieldsets.field_paths(current, schema)):
         # kube's rule for objects nobody manages yet: what is there belongs to a
@@ -156,14 +167,46 @@ def apply(live: JsonObject | None, applied: JsonObject, *, manager: str, force: 
     if conflicts and not force:
         raise _conflict_error(conflicts)
     for entry in others:
-        entry.paths -= changed
+        entry.paths -= changed | {path for path in entry.paths if _gone(current, merged, path)}
 
     if mine is not None and mine.paths == wanted and mine.api_version == api_version \
             and json_equal(merged, current):
         return merged
     updated = _Entry(manager, "Apply", api_version, time or now(), "", wanted)
-    _store(merged, [entry for entry in others if entry.paths] + [updated])
+    _store(merged, [entry for entry in [*others, updated] if entry.paths])
     return merged
+
+
+def _without_wildcard_nulls(value: JsonObject, path: FieldPath, names: FieldNames,
+                            live: JsonObject, schema: MergeSchema) -> JsonObject:
+    """The configuration without the nulls kube reads as "no opinion".
+
+    kube merges an applied ``null`` into a live map or keyed/set list as nothing at all: the
+    live content stays and the applier owns none of it, so a ``null`` cannot wipe fields other
+    managers own. (On a scalar, an atomic list or a missing field it is a value: the field is
+    removed, and owned.)
+    """
+    kept: JsonObject = {}
+    for key, child in value.items():
+        child_path, child_names = (*path, "f:" + key), (*names, key)
+        current, rule = fieldsets.value_at(live, child_path), schema.rule(child_names)
+        merges = isinstance(current, dict) or (isinstance(current, list) and rule is not None)
+        if child is None and merges and current:
+            continue
+        if isinstance(child, dict):
+            child = _without_wildcard_nulls(child, child_path, child_names, live, schema)
+        elif isinstance(child, list) and rule is not None and not rule.is_set:
+            child = [_without_wildcard_nulls(
+                item, (*child_path, fieldsets.item_element(item, rule)), child_names, live,
+                schema) if isinstance(item, dict) else item for item in child]
+        kept[key] = child
+    return kept
+
+
+def _gone(before: Json, after: Json, path: FieldPath) -> bool:
+    """True when the apply removed ``path`` (its owners lose it, as in kube)."""
+    return (fieldsets.value_at(before, path) is not fieldsets.MISSING
+            and fieldsets.value_at(after, path) is fieldsets.MISSING)
 
 
 def _check_lists(value: Json, path: FieldPath, names: FieldNames, schema: MergeSchema) -> None:

@@ -190,8 +190,11 @@ async def _item(request: web.Request, state: ServerState,
             raise errors.unsupported_media_type(request.content_type)
         existed = resources.store.get(kind.key, namespace if kind.namespaced else "",
                                       name) is not None
+        # Apply needs an explicit manager; other writes fall back to the User-Agent's.
+        manager = (_manager(request) if patch_type != "apply" or "fieldManager" in request.query
+                   else None)
         patched = resources.patch(kind, namespace, name, await _body(request), patch_type,
-                                  external=True, target=where, manager=_manager(request),
+                                  external=True, target=where, manager=manager,
                                   force=_flag(request.query, "force"),
                                   dry_run=_dry_run(request))
         return _json(patched, status=200 if existed else 201)
@@ -330,10 +333,14 @@ def _dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
-def _manager(request: web.Request) -> str | None:
+def _manager(request: web.Request) -> str:
+    """The field manager: ``fieldManager``, else the User-Agent's product, as kube derives it."""
     manager = request.query.get("fieldManager")
-    if manager is not None and len(manager) > 128:
-        raise errors.bad_request("fieldManager must be at most 128 characters")
+    if manager is None:
+        return request.headers.get("User-Agent", "unknown").split("/", 1)[0][:128] or "unknown"
+    if len(manager) > 128:
+        raise errors.invalid("PatchOptions", "meta.k8s.io", "", [errors.Cause(
+            "FieldValueTooLong", "Too long: may not be more than 128 bytes", "fieldManager")])
     return manager
 
 

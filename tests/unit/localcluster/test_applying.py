@@ -243,6 +243,56 @@ def test_invalid_configurations_are_400(config: JsonObject, message: str) -> Non
     assert (caught.value.code, caught.value.message) == (400, message)
 
 
+@pytest.mark.parametrize(("config", "message"), [
+    ({**deployment(), "apiVersion": "apps/v1beta1"},
+     "Incorrect version specified in apply patch. Specified patch version: apps/v1beta1, "
+     "expected: apps/v1"),
+    ({"kind": "Deployment", "metadata": {"name": "d"}},
+     "Incorrect version specified in apply patch. Specified patch version: , expected: apps/v1"),
+    ({"apiVersion": APPS, "metadata": {"name": "d"}},
+     "failed to create typed patch object: no corresponding type for apps/v1, Kind="),
+])
+def test_a_configuration_must_name_the_endpoints_version_and_a_kind(config: JsonObject,
+                                                                    message: str) -> None:
+    """kube refuses an apply whose apiVersion is not the endpoint's, or that has no kind."""
+    with pytest.raises(ApiError) as caught:
+        applied(applied(None, CONFIG), config)
+    assert (caught.value.code, caught.value.message) == (400, message)
+
+
+def test_null_on_a_live_map_or_keyed_list_is_no_opinion() -> None:
+    """A null cannot wipe what others own there: kube keeps the content and owns nothing."""
+    live = record_updated(None, deployment(replicas=2, selector={"matchLabels": {"a": "b"}},
+                                           template=CONFIG["spec"]["template"]), "editor")
+    config = deployment(selector=None, template={"spec": {"containers": [
+        {"name": "model", "args": None, "env": None}]}})
+    config["spec"]["template"]["spec"]["volumes"] = None
+    result = applied(live, config, "bob", force=True)  # args: null is a change to an atomic list
+    assert result["spec"]["selector"] == {"matchLabels": {"a": "b"}}
+    assert result["spec"]["template"]["spec"]["containers"] == [{"name": "model",
+                                                                  "image": "m:1"}]
+    assert "volumes" not in result["spec"]["template"]["spec"]
+    assert entries(result)[("bob", "Apply")]["fieldsV1"] == {"f:spec": {"f:template": {
+        "f:spec": {"f:containers": {MODEL: {".": {}, "f:args": {}, "f:env": {}, "f:name": {}}},
+                   "f:volumes": {}}}}}
+
+
+def test_a_manager_that_owns_nothing_has_no_entry() -> None:
+    """An apply whose configuration sets no field leaves no entry behind."""
+    live = applied(None, CONFIG)
+    result = applied(live, {"apiVersion": APPS, "kind": "Deployment", "metadata": {"name": "d"}},
+                     "bob")
+    assert set(entries(result)) == {("alice", "Apply")}
+
+
+def test_owners_lose_the_fields_an_apply_removed() -> None:
+    """Replacing a map by a value drops the fields below it from their owners' entries."""
+    live = record_updated(None, deployment(strategy={"type": "Recreate"}), "editor")
+    result = applied(live, deployment(strategy="none"), "bob")
+    assert result["spec"]["strategy"] == "none"
+    assert set(entries(result)) == {("bob", "Apply")}
+
+
 def test_apply_neither_mutates_nor_shares_its_inputs() -> None:
     """The live object and the configuration stay as they were, whatever the result becomes."""
     live = applied(None, CONFIG)

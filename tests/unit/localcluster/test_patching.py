@@ -41,10 +41,29 @@ def test_merge_patch_creates_missing_objects_and_replaces_scalars_by_objects() -
     assert result == {"a": {"b": {"d": 2}}, "e": {"f": 1}}
 
 
-def test_a_non_object_merge_patch_replaces_the_document() -> None:
-    """RFC 7386: a patch that is not an object is the new value."""
-    assert merge_patch(OBJ, ["x"]) == ["x"]
-    assert merge_patch(["x"], {"a": 1}) == {"a": 1}
+@pytest.mark.parametrize("patch", [None, 5, "x", True])
+def test_a_null_or_scalar_merge_patch_is_400_like_kubes_library(patch: Json) -> None:
+    """kube's merge patch refuses a document that is neither an object nor a list."""
+    with pytest.raises(ApiError) as caught:
+        merge_patch(OBJ, patch)
+    assert (caught.value.code, caught.value.message) == (400, "Invalid JSON Patch")
+
+
+def test_a_list_merge_patch_would_replace_the_object_so_it_is_422() -> None:
+    """RFC 7386 makes a list the new document; kube cannot decode that into the object."""
+    with pytest.raises(ApiError) as caught:
+        merge_patch(OBJ, [{"a": None}, None])
+    assert caught.value.to_status()["details"]["causes"] == [{
+        "reason": "FieldValueInvalid", "field": "patch",
+        "message": 'Invalid value: "[{},null]": the patched document must be a JSON object'}]
+    assert caught.value.message.startswith(' "" is invalid: patch: Invalid value: ')
+
+
+def test_replacing_values_lose_their_null_members_but_lists_keep_null_items() -> None:
+    """Nulls inside a new object are dropped, also in objects inside a list; list items stay."""
+    result = merge_patch({"a": "scalar"}, {"a": {"b": None, "c": [{"d": None, "e": 1}, None]},
+                                           "f": [None]})
+    assert result == {"a": {"c": [{"e": 1}, None]}, "f": [None]}
 
 
 def test_merge_patch_neither_mutates_nor_shares_its_inputs() -> None:
@@ -107,10 +126,9 @@ def test_add_sets_members_and_inserts_or_appends_list_items() -> None:
     assert result["data"] == {"x": "1", "y": "2", "list": ["first", "p", "q", "last", "end"]}
 
 
-def test_add_replaces_an_existing_member_and_the_root() -> None:
-    """add on an existing member overwrites it; path "" replaces the document."""
+def test_add_replaces_an_existing_member() -> None:
+    """add on an existing member overwrites it."""
     assert json_patch(OBJ, [{"op": "add", "path": "/data/x", "value": 9}])["data"]["x"] == 9
-    assert json_patch(OBJ, [{"op": "add", "path": "", "value": {"a": 1}}]) == {"a": 1}
 
 
 def test_remove_and_replace() -> None:
@@ -123,7 +141,7 @@ def test_remove_and_replace() -> None:
     ])
     assert result["metadata"]["labels"] == {"b": "2"}
     assert result["data"] == {"x": {"nested": True}, "list": ["Q"]}
-    assert json_patch(OBJ, [{"op": "replace", "path": "", "value": [1]}]) == [1]
+    assert json_patch(OBJ, [{"op": "replace", "path": "", "value": {"a": 1}}]) == {"a": 1}
 
 
 def test_move_and_copy() -> None:
@@ -170,30 +188,52 @@ def test_a_failed_operation_is_422_with_kubes_generic_message_and_a_cause() -> N
     assert (error.code, error.reason) == (422, "Invalid")
     assert error.message == "the server rejected our request due to an error in our request"
     assert isinstance(error.__cause__, PatchOperationFailed)
-    assert str(error.__cause__) == "testing value /data/x failed"
+    assert str(error.__cause__) == "testing value /data/x failed: test failed"
 
 
 @pytest.mark.parametrize(("operation", "why"), [
     ({"op": "jump", "path": "/a"}, "Unexpected kind: jump"),
     ({"path": "/a", "value": 1}, "Unexpected kind: None"),
-    ({"op": "add", "value": 1}, "operation add is missing path"),
-    ({"op": "add", "path": "/data/y"}, "operation add needs a value"),
+    ({"op": "add", "value": 1}, "operation missing path field: missing value"),
     ({"op": "add", "path": "data/y", "value": 1}, "invalid JSON pointer: 'data/y'"),
     ({"op": "add", "path": "/data/~2", "value": 1}, "invalid JSON pointer: '/data/~2'"),
-    ({"op": "add", "path": "/missing/y", "value": 1}, "path /missing does not exist"),
-    ({"op": "add", "path": "/data/x/y", "value": 1}, "cannot add to /data/x: not a container"),
-    ({"op": "add", "path": "/data/list/3", "value": 1}, "index 3 is out of range"),
-    ({"op": "add", "path": "/data/list/01", "value": 1}, "index 01 is out of range"),
-    ({"op": "remove", "path": "/data/nope"}, "path /data/nope does not exist"),
-    ({"op": "remove", "path": "/data/list/2"}, "index 2 is out of range"),
-    ({"op": "remove", "path": "/data/list/-"}, "index - is out of range"),
-    ({"op": "remove", "path": ""}, "cannot remove the whole document"),
-    ({"op": "replace", "path": "/data/nope", "value": 1}, "path /data/nope does not exist"),
-    ({"op": "move", "from": "/nope", "path": "/x"}, "path /nope does not exist"),
+    ({"op": "add", "path": "", "value": {}}, 'add operation does not apply: doc is missing '
+     'path: ""'),
+    ({"op": "add", "path": "/missing/y", "value": 1},
+     "add operation does not apply: doc is missing path: /missing/y: missing value"),
+    ({"op": "add", "path": "/data/x/y", "value": 1},
+     "add operation does not apply: doc is missing path: /data/x/y: missing value"),
+    ({"op": "add", "path": "/data/list/a/b", "value": 1},
+     "add operation does not apply: doc is missing path: /data/list/a/b: missing value"),
+    ({"op": "add", "path": "/data/list/3", "value": 1},
+     "Unable to access invalid index: 3: invalid index referenced"),
+    ({"op": "add", "path": "/data/list/-4", "value": 1},
+     "Unable to access invalid index: -4: invalid index referenced"),
+    ({"op": "add", "path": "/data/list/x", "value": 1},
+     "Unable to access invalid index: x: invalid index referenced"),
+    ({"op": "remove", "path": "/data/nope"}, "Unable to remove nonexistent key: nope: missing "
+     "value"),
+    ({"op": "remove", "path": "/data/list/2"},
+     "Unable to access invalid index: 2: invalid index referenced"),
+    ({"op": "remove", "path": "/data/list/-"},
+     "Unable to access invalid index: -: invalid index referenced"),
+    ({"op": "remove", "path": ""}, 'remove operation does not apply: doc is missing path: ""'),
+    ({"op": "replace", "path": "/data/list/2", "value": 1},
+     "Unable to access invalid index: 2: invalid index referenced"),
+    ({"op": "replace", "path": "", "value": 1}, "replace operation value must be object or "
+     "array"),
+    ({"op": "move", "from": "/nope", "path": "/x"}, "Unable to remove nonexistent key: nope: "
+     "missing value"),
     ({"op": "move", "from": "/data", "path": "/data/inner"},
-     "cannot move /data into its own child /data/inner"),
-    ({"op": "move", "path": "/x"}, "operation move is missing from"),
-    ({"op": "copy", "from": "/data/list/5", "path": "/x"}, "index 5 is out of range"),
+     "move operation does not apply: doc is missing destination path: /data/inner: "
+     "missing value"),
+    ({"op": "move", "path": "/x"}, "operation missing from field: missing value"),
+    ({"op": "copy", "from": "", "path": "/x"}, 'copy operation does not apply: doc is missing '
+     'from path: ""'),
+    ({"op": "copy", "from": "/data/list/5", "path": "/x"},
+     "Unable to access invalid index: 5: invalid index referenced"),
+    ({"op": "test", "path": "/data/list/9", "value": 1},
+     "Unable to access invalid index: 9: invalid index referenced"),
 ])
 def test_operations_that_cannot_apply_are_422(operation: dict[str, Json], why: str) -> None:
     """Unknown ops, bad pointers, missing paths and values: all 422, each with its cause."""
@@ -209,6 +249,50 @@ def test_a_patch_that_is_not_a_list_of_objects_is_400(patch: Json) -> None:
     with pytest.raises(ApiError) as caught:
         json_patch(OBJ, patch)
     assert (caught.value.code, caught.value.reason) == (400, "BadRequest")
+
+
+def test_replace_adds_a_missing_member_as_kubes_library_does() -> None:
+    """kube's JSON patch replaces a missing object member instead of failing (RFC: error)."""
+    result = json_patch(OBJ, [{"op": "replace", "path": "/metadata/annotations",
+                               "value": {"a": "1"}}])
+    assert result["metadata"]["annotations"] == {"a": "1"}
+
+
+def test_a_missing_member_reads_as_null_for_test_and_copy() -> None:
+    """test compares a missing member with null; copy of a missing member copies null."""
+    assert json_patch(OBJ, [{"op": "test", "path": "/data/nope", "value": None},
+                            {"op": "test", "path": "/data/nope"}]) == OBJ
+    with pytest.raises(ApiError):
+        json_patch(OBJ, [{"op": "test", "path": "/data/nope", "value": ""}])
+    assert json_patch(OBJ, [{"op": "copy", "from": "/data/nope", "path": "/data/y"}])[
+        "data"]["y"] is None
+
+
+def test_an_operation_without_value_uses_null() -> None:
+    """add and replace without a value member write null, as kube's library does."""
+    result = json_patch(OBJ, [{"op": "add", "path": "/data/y"},
+                              {"op": "replace", "path": "/data/x"}])
+    assert (result["data"]["x"], result["data"]["y"]) == (None, None)
+
+
+def test_signed_indices_count_from_the_end() -> None:
+    """-1 is the last item (for add: the end), and +1 or 01 read like Go's Atoi."""
+    result = json_patch({"l": ["a", "b", "c"]}, [
+        {"op": "remove", "path": "/l/-1"},
+        {"op": "add", "path": "/l/-1", "value": "end"},
+        {"op": "replace", "path": "/l/+1", "value": "B"},
+        {"op": "test", "path": "/l/01", "value": "B"},
+        {"op": "move", "from": "/l/-3", "path": "/l/-"},
+    ])
+    assert result == {"l": ["B", "end", "a"]}
+
+
+def test_a_patch_that_leaves_a_list_is_422_on_the_patch_field() -> None:
+    """Replacing the whole document with a list cannot decode into the object."""
+    with pytest.raises(ApiError) as caught:
+        json_patch(OBJ, [{"op": "replace", "path": "", "value": [1]}])
+    assert caught.value.code == 422
+    assert [cause.field for cause in caught.value.causes] == ["patch"]
 
 
 def test_too_many_operations_are_413() -> None:
