@@ -1,0 +1,1 @@
+"""The auth proxy: routes ``/deployment/<id>/...`` to model Services, checking client tokens."""

@@ -1,0 +1,133 @@
+"""What the proxy sends upstream and back: header filtering as pure functions over raw bytes.
+
+Towards the model the proxy removes ``Authorization`` (the token never leaves the proxy), every
+spelling of the headers it sets itself, hop-by-hop headers and those the caller named in
+``Connection``, then adds ``X-Forwarded-User`` (private deployments only), ``X-Forwarded-For``,
+``-Proto``, ``-Host`` and ``X-Request-Id``. Names are compared after lower-casing and mapping
+``_`` to ``-``, because WSGI and CGI servers fold both ``X-Forwarded-User`` and
+``X_Forwarded_User`` into the same ``HTTP_X_FORWARDED_USER`` variable.
+
+``X-Forwarded-*`` sent by the caller are believed only when ``trusted_hops`` says that many
+proxies of ours stand in front; otherwise they are replaced, and the caller's address is the
+TCP peer. The head is built as bytes from aiohttp's raw header pairs, skipping decoding.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from multidict import CIMultiDict
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
+
+HOP_BY_HOP: Final = frozenset({
+    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization",
+    b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade",
+})
+# Replaced by the proxy's own values, or meaningless past the proxy.
+_REPLACED: Final = frozenset({
+    b"authorization", b"host", b"content-length", b"expect", b"forwarded",
+    b"x-forwarded-user", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host",
+    b"x-request-id",
+})
+_NOT_FORWARDED: Final = HOP_BY_HOP | _REPLACED
+_NOT_RETURNED: Final = HOP_BY_HOP | {b"content-length"}
+# The WebSocket client library writes its own handshake.
+_NOT_FORWARDED_WS: Final = _NOT_FORWARDED | {
+    b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
+    b"sec-websocket-protocol", b"sec-websocket-accept",
+}
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarding:
+    """Who called, as the upstream should be told and as rate limits should count."""
+
+    address: str
+    for_chain: str
+    proto: str
+    host: str
+
+
+def normal_name(name: bytes) -> bytes:
+    return name.lower().replace(b"_", b"-")
+
+
+def _connection_named(raw_headers: RawHeaders) -> frozenset[bytes]:
+    named: set[bytes] = set()
+    for name, value in raw_headers:
+        if len(name) == 10 and name.lower() == b"connection":
+            named.update(normal_name(token.strip()) for token in value.split(b","))
+    return frozenset(named)
+
+
+def forwarding(*, peer: str, scheme: str, host: str, incoming_for: str | None,
+               incoming_proto: str | None, incoming_host: str | None,
+               trusted_hops: int) -> Forwarding:
+    """The caller's address and the ``X-Forwarded-*`` values to send upstream."""
+    if trusted_hops == 0:
+        return Forwarding(address=peer, for_chain=peer, proto=scheme, host=host)
+    chain = [part.strip() for part in (incoming_for or "").split(",") if part.strip()]
+    chain.append(peer)
+    address = chain[-(trusted_hops + 1)] if len(chain) > trusted_hops else chain[0]
+    return Forwarding(address=address, for_chain=", ".join(chain),
+                      proto=incoming_proto or scheme, host=incoming_host or host)
+
+
+def request_id(incoming: str | None) -> str:
+    """The caller's ``X-Request-Id`` if it is a sane token, else a fresh random one."""
+    if incoming is not None and _REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return os.urandom(16).hex()
+
+
+def request_head(*, method: str, target: str, upstream: str, raw_headers: RawHeaders,
+                 client: str | None, forwarded: Forwarding, request_id: str,
+                 content_length: int | None, chunked: bool) -> bytes:
+    """The complete HTTP/1.1 request head (through the blank line) to send upstream."""
+    drop = _NOT_FORWARDED | _connection_named(raw_headers)
+    start = f"{method} {target} HTTP/1.1\r\nHost: {upstream}\r\n"
+    lines = [start.encode("utf-8", "surrogateescape")]  # undoes aiohttp's decoding of the path
+    for name, value in raw_headers:
+        if normal_name(name) not in drop:
+            lines.append(name + b": " + value + b"\r\n")
+    own = (f"X-Forwarded-For: {forwarded.for_chain}\r\nX-Forwarded-Proto: {forwarded.proto}\r\n"
+           f"X-Forwarded-Host: {forwarded.host}\r\nX-Request-Id: {request_id}\r\n")
+    if client is not None:
+        own += f"X-Forwarded-User: {client}\r\n"
+    if chunked:
+        own += "Transfer-Encoding: chunked\r\n"
+    elif content_length is not None:
+        own += f"Content-Length: {content_length}\r\n"
+    lines.append(own.encode("utf-8", "replace") + b"\r\n")
+    return b"".join(lines)
+
+
+def websocket_headers(*, raw_headers: RawHeaders, client: str | None, forwarded: Forwarding,
+                      request_id: str) -> CIMultiDict[str]:
+    """Headers for the upstream WebSocket handshake, filtered like :func:`request_head`."""
+    drop = _NOT_FORWARDED_WS | _connection_named(raw_headers)
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in raw_headers:
+        if normal_name(name) not in drop:
+            headers.add(name.decode("latin-1"), value.decode("utf-8", "replace"))
+    headers["X-Forwarded-For"] = forwarded.for_chain
+    headers["X-Forwarded-Proto"] = forwarded.proto
+    headers["X-Forwarded-Host"] = forwarded.host
+    headers["X-Request-Id"] = request_id
+    if client is not None:
+        headers["X-Forwarded-User"] = client
+    return headers
+
+
+def response_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+    """Upstream response headers to return, without hop-by-hop ones or framing."""
+    raw = list(raw_headers)
+    drop = _NOT_RETURNED | _connection_named(raw)
+    return CIMultiDict((name.decode("latin-1"), value.decode("utf-8", "replace"))
+                       for name, value in raw if name.lower() not in drop)

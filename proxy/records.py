@@ -1,0 +1,194 @@
+"""The data plane's Redis records: the one definition the proxy and the controller share.
+
+The controller (``gateway/controller/``) publishes; the proxy reads. Keys:
+
+=====================================  ======  =================================================
+key                                    type    content
+=====================================  ======  =================================================
+``mg:routes``                          hash    deployment id -> route JSON (:func:`encode_route`)
+``mg:clients:<deployment id>``         hash    client name -> passlib hash string
+``mg:events`` (pub/sub channel)        --      event JSON (:func:`encode_event`)
+``mg:hash-upgrades``                   hash    ``<deployment id>/<client>`` -> upgrade JSON
+``mg:usage:<deployment id>:<client>``  hash    ``requests`` (count), ``last_used`` (unix s)
+``mg:failed:client:<id>:<client>``     string  failed logins in the current window (expires)
+``mg:failed:address:<address>``        string  failed logins from one source address
+=====================================  ======  =================================================
+
+Writes that belong together (a route and its full credential set; a full resync) happen in
+one MULTI/EXEC, followed in the same transaction by an event, so a reader that reloads on an
+event never sees half a change (see :mod:`proxy.publishing`).
+
+Events: ``{"v": 1, "kind": "deployment", "id": ...}`` says "the route and credentials of this
+deployment may have changed: reload them"; ``{"v": 1, "kind": "resync"}`` says "everything may
+have changed". Events carry no data, so a lost or reordered event costs nothing but staleness,
+which the proxy's cache TTL bounds.
+
+Hash upgrades: the proxy verifies a legacy ``$apr1$`` hash, computes its replacement, but
+cannot write the clients Secret (it holds no Kubernetes credentials). It records the request
+under ``mg:hash-upgrades``; the controller applies ``new_hash`` to the Secret only if the
+Secret still holds ``old_hash`` (a token replaced in the meantime must not be resurrected),
+then deletes the field if it is unchanged.
+
+Route and upgrade JSON carry a version ``v``; decoders reject versions they do not know with
+:class:`RecordError` rather than guess.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+VERSION: Final = 1
+ROUTES_KEY: Final = "mg:routes"
+EVENTS_CHANNEL: Final = "mg:events"
+HASH_UPGRADES_KEY: Final = "mg:hash-upgrades"
+USAGE_REQUESTS_FIELD: Final = "requests"
+USAGE_LAST_USED_FIELD: Final = "last_used"
+
+
+class RecordError(ValueError):
+    """A record in Redis does not have the published shape."""
+
+
+class Access(Enum):
+    """Who may call a deployment: anyone, or clients with a token."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where one deployment's traffic goes and whether it may go there now."""
+
+    deployment_id: str
+    host: str
+    port: int
+    access: Access
+    stopped: bool
+    ready: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentChanged:
+    """The route or credential set of one deployment was written or removed."""
+
+    deployment_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resynced:
+    """Everything was replaced at once (controller start, periodic resync)."""
+
+
+Event = DeploymentChanged | Resynced
+
+
+@dataclass(frozen=True, slots=True)
+class HashUpgrade:
+    """A proxy's request to replace a client's legacy hash by one of the default scheme."""
+
+    deployment_id: str
+    client: str
+    old_hash: str
+    new_hash: str
+
+
+def clients_key(deployment_id: str) -> str:
+    return f"mg:clients:{deployment_id}"
+
+
+def usage_key(deployment_id: str, client: str) -> str:
+    return f"mg:usage:{deployment_id}:{client}"
+
+
+def failed_client_key(deployment_id: str, client: str) -> str:
+    return f"mg:failed:client:{deployment_id}:{client}"
+
+
+def failed_address_key(address: str) -> str:
+    return f"mg:failed:address:{address}"
+
+
+def hash_upgrade_field(deployment_id: str, client: str) -> str:
+    """Deployment ids never contain ``/``, so the first ``/`` separates the two."""
+    return f"{deployment_id}/{client}"
+
+
+def _load(raw: str | bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RecordError(f"{what} is not JSON") from error
+    if not isinstance(value, dict):
+        raise RecordError(f"{what} is not a JSON object")
+    if value.get("v") != VERSION:
+        raise RecordError(f"{what} has unknown version {value.get('v')!r}")
+    return value
+
+
+def _field(value: dict[str, Any], name: str, kind: type, what: str) -> Any:
+    item = value.get(name)
+    # bool is a subclass of int: a port of ``true`` is not a port.
+    if not isinstance(item, kind) or (kind is int and isinstance(item, bool)):
+        raise RecordError(f"{what}: {name!r} must be a {kind.__name__}")
+    return item
+
+
+def encode_route(route: Route) -> str:
+    return json.dumps({
+        "v": VERSION, "host": route.host, "port": route.port, "access": route.access.value,
+        "stopped": route.stopped, "ready": route.ready,
+    }, separators=(",", ":"))
+
+
+def decode_route(deployment_id: str, raw: str | bytes) -> Route:
+    what = f"route {deployment_id!r}"
+    value = _load(raw, what)
+    host = _field(value, "host", str, what)
+    port = _field(value, "port", int, what)
+    if not host or not 0 < port < 65536:
+        raise RecordError(f"{what}: bad upstream address {host!r}:{port}")
+    try:
+        access = Access(value.get("access"))
+    except ValueError as error:
+        raise RecordError(f"{what}: 'access' must be public or private") from error
+    return Route(deployment_id=deployment_id, host=host, port=port, access=access,
+                 stopped=_field(value, "stopped", bool, what),
+                 ready=_field(value, "ready", bool, what))
+
+
+def encode_event(event: Event) -> str:
+    if isinstance(event, DeploymentChanged):
+        body: dict[str, Any] = {"v": VERSION, "kind": "deployment", "id": event.deployment_id}
+    else:
+        body = {"v": VERSION, "kind": "resync"}
+    return json.dumps(body, separators=(",", ":"))
+
+
+def decode_event(raw: str | bytes) -> Event:
+    value = _load(raw, "event")
+    kind = value.get("kind")
+    if kind == "deployment":
+        return DeploymentChanged(_field(value, "id", str, "event"))
+    if kind == "resync":
+        return Resynced()
+    raise RecordError(f"event has unknown kind {kind!r}")
+
+
+def encode_hash_upgrade(upgrade: HashUpgrade) -> str:
+    return json.dumps({
+        "v": VERSION, "deployment": upgrade.deployment_id, "client": upgrade.client,
+        "old": upgrade.old_hash, "new": upgrade.new_hash,
+    }, separators=(",", ":"))
+
+
+def decode_hash_upgrade(raw: str | bytes) -> HashUpgrade:
+    what = "hash upgrade"
+    value = _load(raw, what)
+    return HashUpgrade(deployment_id=_field(value, "deployment", str, what),
+                       client=_field(value, "client", str, what),
+                       old_hash=_field(value, "old", str, what),
+                       new_hash=_field(value, "new", str, what))

@@ -1,0 +1,34 @@
+"""The in-process route table: deployment id -> :class:`~proxy.records.Route`.
+
+Filled from Redis by :mod:`proxy.subscribing` and read on every request without I/O.
+``loaded`` stays false until the first full load succeeds: until then the proxy cannot tell
+an unknown deployment from one it has not heard of yet, so it answers 503, not 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from proxy.records import Route
+
+
+class RouteTable:
+    def __init__(self) -> None:
+        self._routes: dict[str, Route] = {}
+        self.loaded = False
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def get(self, deployment_id: str) -> Route | None:
+        return self._routes.get(deployment_id)
+
+    def replace(self, routes: Iterable[Route]) -> None:
+        self._routes = {route.deployment_id: route for route in routes}
+        self.loaded = True
+
+    def put(self, route: Route) -> None:
+        self._routes[route.deployment_id] = route
+
+    def remove(self, deployment_id: str) -> None:
+        self._routes.pop(deployment_id, None)

@@ -1,0 +1,80 @@
+"""The verified-credential cache: keys, TTL, reconciliation, generation."""
+
+from __future__ import annotations
+
+from proxy.cache import VerifiedCache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(ttl: float = 10.0, max_entries: int = 100) -> tuple[VerifiedCache, Clock]:
+    clock = Clock()
+    return VerifiedCache(pepper=b"p" * 32, ttl=ttl, clock=clock, max_entries=max_entries), clock
+
+
+def test_keys_bind_deployment_client_and_token_and_hide_the_token() -> None:
+    """Changing any part changes the key; the key does not contain the token."""
+    cache, _ = make()
+    key = cache.key("dep", "app", "tok_secret")
+    assert key != cache.key("dep2", "app", "tok_secret")
+    assert key != cache.key("dep", "app2", "tok_secret")
+    assert key != cache.key("dep", "app", "tok_secret2")
+    assert b"tok_secret" not in key
+    other_pepper = VerifiedCache(pepper=b"q" * 32, ttl=1)
+    assert other_pepper.key("dep", "app", "tok_secret") != key
+
+
+def test_entries_expire_after_the_ttl() -> None:
+    """An entry is served until its TTL passes, then reads as a miss and is dropped."""
+    cache, clock = make(ttl=10)
+    key = cache.key("dep", "app", "t")
+    cache.put(key, deployment_id="dep", client="app", credential_hash="h1")
+    clock.now += 9.9
+    assert cache.get(key) is not None
+    clock.now += 0.2
+    assert cache.get(key) is None
+    assert len(cache) == 0
+
+
+def test_reconcile_keeps_only_clients_whose_hash_is_unchanged() -> None:
+    """Deleted and replaced clients are evicted; untouched clients and deployments stay."""
+    cache, _ = make()
+    keys = {}
+    for deployment, client, hash_ in [("dep", "kept", "h1"), ("dep", "deleted", "h2"),
+                                      ("dep", "replaced", "h3"), ("other", "kept", "h4")]:
+        keys[deployment, client] = cache.key(deployment, client, "t")
+        cache.put(keys[deployment, client], deployment_id=deployment, client=client,
+                  credential_hash=hash_)
+    cache.reconcile("dep", {"kept": "h1", "replaced": "h3-new"})
+    assert cache.get(keys["dep", "kept"]) is not None
+    assert cache.get(keys["dep", "deleted"]) is None
+    assert cache.get(keys["dep", "replaced"]) is None
+    assert cache.get(keys["other", "kept"]) is not None
+    assert sorted(cache.deployments()) == ["dep", "other"]
+
+
+def test_evictions_and_clears_bump_the_generation() -> None:
+    """A check that started before an eviction can tell, through the generation."""
+    cache, _ = make()
+    before = cache.generation
+    cache.reconcile("dep", {})
+    assert cache.generation == before + 1
+    cache.clear()
+    assert cache.generation == before + 2
+
+
+def test_size_is_bounded_by_dropping_the_oldest() -> None:
+    """Past max_entries, the oldest insert goes first."""
+    cache, _ = make(max_entries=2)
+    keys = [cache.key("dep", f"c{i}", "t") for i in range(3)]
+    for i, key in enumerate(keys):
+        cache.put(key, deployment_id="dep", client=f"c{i}", credential_hash="h")
+    assert cache.get(keys[0]) is None
+    assert cache.get(keys[1]) is not None
+    assert cache.get(keys[2]) is not None

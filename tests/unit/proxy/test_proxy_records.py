@@ -1,0 +1,71 @@
+"""The shared Redis record shapes: round trips and strict decoding."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from proxy.records import (
+    Access,
+    DeploymentChanged,
+    HashUpgrade,
+    RecordError,
+    Resynced,
+    Route,
+    decode_event,
+    decode_hash_upgrade,
+    decode_route,
+    encode_event,
+    encode_hash_upgrade,
+    encode_route,
+    hash_upgrade_field,
+)
+
+ROUTE = Route(deployment_id="iris-abc12", host="127.1.0.5", port=80, access=Access.PRIVATE,
+              stopped=False, ready=True)
+
+
+def test_route_round_trips() -> None:
+    """A route decodes to what was encoded; the id is the hash field, not in the JSON."""
+    raw = encode_route(ROUTE)
+    assert "iris-abc12" not in raw
+    assert decode_route("iris-abc12", raw) == ROUTE
+
+
+@pytest.mark.parametrize("change", [
+    {"v": 2}, {"port": "80"}, {"port": True}, {"port": 0}, {"host": ""},
+    {"access": "secret"}, {"stopped": "no"}, {"ready": None},
+])
+def test_malformed_routes_are_rejected(change: dict[str, object]) -> None:
+    """Unknown versions, wrong types and impossible values raise RecordError."""
+    value = json.loads(encode_route(ROUTE)) | change
+    with pytest.raises(RecordError):
+        decode_route("iris-abc12", json.dumps(value))
+
+
+@pytest.mark.parametrize("raw", ["not json", "[1]", '{"v":1}', b"\xff"])
+def test_garbage_is_not_a_route(raw: str | bytes) -> None:
+    """Non-JSON, non-object and incomplete records raise RecordError."""
+    with pytest.raises(RecordError):
+        decode_route("x", raw)
+
+
+@pytest.mark.parametrize("event", [DeploymentChanged("iris-abc12"), Resynced()])
+def test_events_round_trip(event: DeploymentChanged | Resynced) -> None:
+    """Both event kinds decode to what was encoded."""
+    assert decode_event(encode_event(event)) == event
+
+
+def test_unknown_event_kind_is_rejected() -> None:
+    """An event of an unknown kind raises RecordError rather than being guessed at."""
+    with pytest.raises(RecordError):
+        decode_event('{"v":1,"kind":"reboot"}')
+
+
+def test_hash_upgrade_round_trips() -> None:
+    """A hash upgrade request keeps deployment, client, old and new hash."""
+    upgrade = HashUpgrade("iris-abc12", "app:1", "$apr1$x$y", "$pbkdf2-sha256$z")
+    assert decode_hash_upgrade(encode_hash_upgrade(upgrade)) == upgrade
+    assert hash_upgrade_field("iris-abc12", "app:1").partition("/") == (
+        "iris-abc12", "/", "app:1")
