@@ -60,6 +60,7 @@ class Resource:
 PODS = Resource("", "v1", "pods", "Pod")
 SERVICES = Resource("", "v1", "services", "Service")
 SECRETS = Resource("", "v1", "secrets", "Secret")
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 EVENTS = Resource("", "v1", "events", "Event")
 NAMESPACES = Resource("", "v1", "namespaces", "Namespace", namespaced=False)
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
@@ -128,10 +129,10 @@ class Kube:
             query["fieldManager"] = field_manager
         if force:
             query["force"] = "true"
-        payload = json.dumps(body) if patch_type == "apply" else body
+        # The client serialises the body as JSON for every patch type (YAML's superset).
         return await self._call("PATCH", resource.path(namespace=namespace, name=name,
                                                        subresource=subresource),
-                                query=query, body=payload,
+                                query=query, body=body,
                                 content_type=_CONTENT_TYPES[patch_type])
 
     async def delete(self, resource: Resource, *, namespace: str | None, name: str,
@@ -182,6 +183,8 @@ class Kube:
                 path, "GET", path_params={}, query_params=list(query.items()),
                 header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
                 _preload_content=False, _request_timeout=request_timeout)
+        if response.status >= 400:  # unread responses are not checked by the client
+            await _raise_status(response)
         try:
             with translated():
                 if lines:
@@ -192,3 +195,17 @@ class Kube:
                         yield chunk
         finally:
             response.release()
+
+
+async def _raise_status(response: Any) -> None:
+    """Raise the project error for a failed streaming request (its body is a Status)."""
+    try:
+        with translated():
+            raw = await response.read()
+    finally:
+        response.release()
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        body = {}
+    raise from_status(body if isinstance(body, dict) else {}, int(response.status))

@@ -122,7 +122,8 @@ class LocalCluster:
             self._state_file.watch()
         app = build_app(ServerState(self.resources, self.logs, self.settings.bookmark_interval,
                                     self._open_watches))
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0,
+                                    access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
