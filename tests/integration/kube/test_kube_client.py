@@ -27,7 +27,8 @@ def kube_client(kube: ApiClient) -> Kube:
 
 async def test_create_get_replace_delete(kube_client: Kube) -> None:
     """The basic verbs round-trip plain dicts; a stale resourceVersion is a Conflict."""
-    created = await kube_client.create(CONFIGMAPS, namespace="default", body=_config_map("a", x="1"))
+    created = await kube_client.create(CONFIGMAPS, namespace="default",
+                                       body=_config_map("a", x="1"))
     fetched = await kube_client.get(CONFIGMAPS, namespace="default", name="a")
     assert fetched["data"] == {"x": "1"}
     updated = await kube_client.replace(CONFIGMAPS, namespace="default", name="a",
