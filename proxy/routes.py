@@ -7,6 +7,7 @@ an unknown deployment from one it has not heard of yet, so it answers 503, not 4
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from proxy.records import Route
@@ -15,7 +16,15 @@ from proxy.records import Route
 class RouteTable:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
-        self.loaded = False
+        self._loaded = asyncio.Event()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded.is_set()
+
+    async def wait_loaded(self) -> None:
+        """Until the first full load (an embedding process waits for this to be ready)."""
+        await self._loaded.wait()
 
     def __len__(self) -> int:
         return len(self._routes)
@@ -25,7 +34,7 @@ class RouteTable:
 
     def replace(self, routes: Iterable[Route]) -> None:
         self._routes = {route.deployment_id: route for route in routes}
-        self.loaded = True
+        self._loaded.set()
 
     def put(self, route: Route) -> None:
         self._routes[route.deployment_id] = route

@@ -36,6 +36,7 @@ from gateway.dev.seeding import ensure_namespace, seed
 from gateway.kube import crds
 from gateway.kube.client import Kube
 from gateway.localcluster import LocalCluster, LocalClusterSettings
+from proxy.app import ROUTES
 from proxy.serving import start as start_proxy
 from proxy.settings import ProxySettings
 
@@ -154,6 +155,8 @@ async def running(settings: DevSettings) -> AsyncIterator[dict[str, Any]]:
                 host=settings.host, port=settings.proxy_port, metrics_host=settings.host,
                 metrics_port=0, redis_url=redis_url))
             try:
+                async with asyncio.timeout(30):
+                    await proxy.app[ROUTES].wait_loaded()
                 info = {"api": f"{api_base}/graphql", "proxy": proxy_url, "kube": cluster.url,
                         "redis": redis_url, "adminToken": token,
                         "namespace": settings.namespace}

@@ -118,6 +118,7 @@ class LocalCluster:
             self._parts.append(ServiceProxy(self.store))
         for part in self._parts:
             part.start()
+        await workloads.resume()
         if self._state_file is not None:
             self._state_file.watch()
         app = build_app(ServerState(self.resources, self.logs, self.settings.bookmark_interval,

@@ -99,6 +99,23 @@ class Workloads:
         for pod in self._resources.store.items(PODS):
             self._enqueue(("pod", pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
+    async def resume(self) -> None:
+        """After a reload, start the runtime again for every pod that was running (as a
+        kubelet restarts a node's containers), so a restarted dev mode serves at once."""
+        if self._runtime is None:
+            return
+        for pod in self._resources.store.items(PODS):
+            address = (pod.get("status") or {}).get("podIP")
+            if not address or pod["metadata"].get("deletionTimestamp") \
+                    or (pod.get("status") or {}).get("phase") != "Running":
+                continue
+            self._pod_addresses.reserve([address])
+            failure = await self._start_containers(pod, address)
+            if failure is not None:
+                metadata = pod["metadata"]
+                self._write_status(metadata["namespace"], metadata["name"],
+                                   _running_status(pod, address, failure))
+
     async def stop(self) -> None:
         self._unsubscribe()
         for timer in self._timers:

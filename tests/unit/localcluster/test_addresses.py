@@ -25,3 +25,11 @@ def test_released_and_reserved_addresses() -> None:
         pool.allocate()
     pool.release(first)
     assert pool.allocate() == first
+
+
+def test_clusters_start_at_random_points_of_their_pools() -> None:
+    """Two clusters' first pod IPs differ, so two dev modes on one machine do not clash."""
+    from gateway.localcluster.addresses import pod_pool
+
+    firsts = {pod_pool().allocate() for _ in range(5)}
+    assert len(firsts) > 1
