@@ -18,6 +18,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.dev.ports import PortInUse, check_ports
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.settings import SettingsError
 from proxy.settings import ProxySettings, ProxySettingsError
@@ -34,6 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--port", type=int, help="port to bind (default: any free port)")
     local.add_argument("--state-dir", type=Path,
                        help="persist objects here and reload them at start")
+    dev = commands.add_parser(
+        "dev", help="run the whole product on this machine (local cluster, Redis, API, "
+                    "controller, proxy)")
+    dev.add_argument("--state-dir", type=Path, default=Path(".model-gateway"),
+                     help="keep everything here across restarts (default ./.model-gateway)")
+    dev.add_argument("--api-port", type=int, default=8080, help="GraphQL API port (8080)")
+    dev.add_argument("--proxy-port", type=int, default=8081, help="model proxy port (8081)")
+    dev.add_argument("--kube-port", type=int, default=6443,
+                     help="local Kubernetes API port (6443)")
+    dev.add_argument("--redis-url", help="use this Redis instead of starting one")
     commands.add_parser("api", help="serve the GraphQL API (settings: MODEL_GATEWAY_* env)")
     commands.add_parser("controller", help="run the controller (settings: MODEL_GATEWAY_* env)")
     commands.add_parser("proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)")
@@ -79,6 +90,15 @@ def _command(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
                      if value is not None}
         settings = dataclasses.replace(LocalClusterSettings.from_env(os.environ), **overrides)
         return _run_localcluster(settings)
+    if args.command == "dev":
+        from gateway.dev.running import DevSettings
+        from gateway.dev.running import serve as serve_dev
+
+        dev = DevSettings(state_dir=args.state_dir, api_port=args.api_port,
+                          proxy_port=args.proxy_port, kube_port=args.kube_port,
+                          redis_url=args.redis_url)
+        check_ports(dev.host, dev.ports())
+        return _until_signal(serve_dev(dev))
     if args.command == "api":
         from gateway.api.server import serve as serve_api
         from gateway.api.settings import ApiSettings
@@ -101,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         work = _command(args)
-    except (SettingsError, ProxySettingsError) as error:
+    except (SettingsError, ProxySettingsError, PortInUse) as error:
         print(f"model-gateway: {error}", file=sys.stderr)
         return 2
     try:
