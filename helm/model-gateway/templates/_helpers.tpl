@@ -1,0 +1,166 @@
+{{/*
+Names, labels and the settings every component shares. Components are told apart by the
+app.kubernetes.io/component label; NetworkPolicies and Services select on it.
+*/}}
+
+{{- define "model-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The resource name prefix, short enough to take a "-controller" suffix within 63 characters. */}}
+{{- define "model-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "model-gateway.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels selecting one component's pods: include with (dict "root" $ "component" "api"). */}}
+{{- define "model-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "model-gateway.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Every label of a component's objects: include with (dict "root" $ "component" "api"). */}}
+{{- define "model-gateway.labels" -}}
+helm.sh/chart: {{ include "model-gateway.chart" .root }}
+{{ include "model-gateway.selectorLabels" . }}
+app.kubernetes.io/part-of: model-gateway
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end }}
+
+{{- define "model-gateway.deploymentsNamespace" -}}
+{{- default .Release.Namespace .Values.deploymentsNamespace }}
+{{- end }}
+
+{{- define "model-gateway.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "model-gateway.publicUrl" -}}
+{{- if .Values.publicUrl }}
+{{- .Values.publicUrl | trimSuffix "/" }}
+{{- else if and .Values.ingress.enabled .Values.ingress.host }}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host }}
+{{- else }}
+{{- printf "http://%s-proxy.%s.svc:%d" (include "model-gateway.fullname" .) .Release.Namespace (int .Values.proxy.port) }}
+{{- end }}
+{{- end }}
+
+{{- define "model-gateway.secretName" -}}
+{{- default (include "model-gateway.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{- define "model-gateway.redisSecretName" -}}
+{{- if .Values.redis.enabled }}
+{{- default (printf "%s-redis" (include "model-gateway.fullname" .)) .Values.redis.auth.existingSecret }}
+{{- else }}
+{{- .Values.redis.external.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{- define "model-gateway.redisPasswordKey" -}}
+{{- ternary .Values.redis.auth.passwordKey .Values.redis.external.passwordKey .Values.redis.enabled }}
+{{- end }}
+
+{{- define "model-gateway.redisUrl" -}}
+{{- if .Values.redis.enabled }}
+{{- printf "redis://%s-redis.%s.svc:6379/0" (include "model-gateway.fullname" .) .Release.Namespace }}
+{{- else if .Values.redis.external.url }}
+{{- .Values.redis.external.url }}
+{{- else }}
+{{- fail "redis.external.url must be set when redis.enabled is false" }}
+{{- end }}
+{{- end }}
+
+{{/* The Redis connection of the controller and the proxy: one URL, the password from a Secret. */}}
+{{- define "model-gateway.redisEnv" -}}
+- name: MODEL_GATEWAY_REDIS_URL
+  value: {{ include "model-gateway.redisUrl" . | quote }}
+{{- if include "model-gateway.redisSecretName" . }}
+- name: MODEL_GATEWAY_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "model-gateway.redisSecretName" . }}
+      key: {{ include "model-gateway.redisPasswordKey" . }}
+{{- end }}
+{{- end }}
+
+{{/* Pod placement shared by the components: include with the component's values. */}}
+{{- define "model-gateway.scheduling" -}}
+{{- with .priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{- define "model-gateway.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A generated secret value: the one already in the cluster if any (upgrades keep it), else new. */}}
+{{- define "model-gateway.keptSecretValue" -}}
+{{- $existing := lookup "v1" "Secret" .namespace .name }}
+{{- $data := dig "data" dict ($existing | default dict) }}
+{{- if hasKey $data .key }}
+{{- index $data .key }}
+{{- else }}
+{{- randAlphaNum .length | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* A map as "key=value" pairs joined by commas, keys sorted (the controller's storage initializers). */}}
+{{- define "model-gateway.pairs" -}}
+{{- $pairs := list }}
+{{- range $key, $value := . }}
+{{- $pairs = append $pairs (printf "%s=%s" $key $value) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
+
+{{/* The API's own public base URL (log endpoints): the same host as the proxy behind the ingress. */}}
+{{- define "model-gateway.apiPublicUrl" -}}
+{{- if .Values.api.publicUrl }}
+{{- .Values.api.publicUrl | trimSuffix "/" }}
+{{- else if or .Values.publicUrl .Values.ingress.enabled }}
+{{- include "model-gateway.publicUrl" . }}
+{{- else }}
+{{- printf "http://%s-api.%s.svc:%d" (include "model-gateway.fullname" .) .Release.Namespace (int .Values.api.port) }}
+{{- end }}
+{{- end }}

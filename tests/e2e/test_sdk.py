@@ -1,0 +1,87 @@
+"""The real primehub-python-sdk (0.4.2, from PyPI) drives dev mode unchanged.
+
+The SDK is synchronous (requests), so it runs in a child Python process, like a data
+scientist's notebook would; the script prints one JSON line per step and the test checks
+them. This is the contract test that matters most: the SDK's own GraphQL documents,
+form-encoded posts, error parsing and log streaming, against our API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from test_quickstart import DevMode
+
+pytestmark = pytest.mark.timeout(240)
+
+SCRIPT = r'''
+import json, sys
+from primehub import PrimeHub, PrimeHubConfig
+from primehub.utils import ResourceNotFoundException
+
+info = json.load(open(".model-gateway/dev.json"))
+ph = PrimeHub(PrimeHubConfig(config="/nonexistent/config.json"))
+ph.config.set_endpoint(info["api"])
+ph.config.set_token(info["adminToken"])
+ph.config.set_group("demo")
+
+def report(step, value):
+    print(json.dumps({"step": step, "value": value}), flush=True)
+
+report("me", ph.me.me()["username"])
+created = ph.deployments.create({
+    "id": "sdk-demo", "name": "sdk demo", "modelImage": "infuseai/sklearn-prepackaged:v0.1.0",
+    "instanceType": "cpu-1", "replicas": 1, "endpointAccessType": "private"})
+report("create", created["status"])
+report("wait", ph.deployments.wait("sdk-demo", timeout=30)["status"])
+report("list", [d["id"] for d in ph.deployments.list()])
+updated = ph.deployments.update("sdk-demo", {"modelImage": "infuseai/sklearn-prepackaged:v0.2.0"})
+report("update", updated["status"])
+ph.deployments.wait("sdk-demo", timeout=30)
+report("history", [h["deployment"]["modelImage"] for h in ph.deployments.get_history("sdk-demo")])
+report("logs", b"".join(ph.deployments.logs("sdk-demo", tail=20)).decode())
+report("stop", ph.deployments.stop("sdk-demo")["stop"])
+report("start", ph.deployments.start("sdk-demo")["stop"])
+report("delete", ph.deployments.delete("sdk-demo")["id"])
+try:
+    ph.deployments.get("sdk-demo")
+    report("missing", "found")
+except ResourceNotFoundException as error:
+    report("missing", str(error.args))
+'''
+
+
+@pytest.fixture
+async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
+    """Dev mode running in an empty directory."""
+    running = DevMode(tmp_path)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_primehub_sdk_lifecycle(dev: DevMode, tmp_path: Path) -> None:
+    """create, wait, list, update, history, logs, stop, start, delete, not found: via the SDK."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SCRIPT, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(180):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    steps = {line["step"]: line["value"] for line in map(json.loads, out.decode().splitlines())}
+    assert steps["me"] == "admin"
+    assert steps["create"] == "Deploying"
+    assert steps["wait"] == "Deployed"
+    assert steps["list"] == ["sdk-demo"]
+    assert steps["update"] == "Deploying"
+    assert steps["history"][:2] == ["infuseai/sklearn-prepackaged:v0.2.0",
+                                    "infuseai/sklearn-prepackaged:v0.1.0"]
+    assert "demo model listening" in steps["logs"]
+    assert (steps["stop"], steps["start"]) == (True, False)
+    assert steps["delete"] == "sdk-demo"
+    assert steps["missing"] == str(("deployments", "sdk-demo", "id"))
