@@ -12,41 +12,35 @@ Store listeners must not write, so events only queue work; the task does the wri
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from gateway.localcluster.kinds import Kind
+from gateway.localcluster.reacting import Reactor
 from gateway.localcluster.resources import DeleteOptions, Resources
 from gateway.localcluster.store import Event, Object
 
 log = logging.getLogger(__name__)
 
 
-class Collector:
+class Collector(Reactor):
     """Reacts to deletions and deletion marks; runs until :meth:`stop`."""
 
+    name = "localcluster-collector"
+
     def __init__(self, resources: Resources) -> None:
+        super().__init__(resources.store)
         self._resources = resources
         self._pending: asyncio.Queue[None] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe = resources.store.subscribe(self._on_event)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="localcluster-collector")
+        super().start()
         self._pending.put_nowait(None)  # a reload may have left work half done
 
-    async def stop(self) -> None:
-        self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         if event.type == "DELETED" or event.object["metadata"].get("deletionTimestamp"):
             self._pending.put_nowait(None)
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             await self._pending.get()
             while not self._pending.empty():

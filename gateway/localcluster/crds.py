@@ -10,13 +10,13 @@ listeners must not write.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import logging
 
 from gateway.localcluster import structural
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.metadata import now
+from gateway.localcluster.reacting import Reactor
 from gateway.localcluster.resources import Resources
 from gateway.localcluster.store import Event, Object
 
@@ -49,30 +49,24 @@ def kinds_of(crd: Object) -> list[Kind]:
     return kinds
 
 
-class CustomResourceDefinitions:
+class CustomResourceDefinitions(Reactor):
     """Keeps the kind registry in step with the stored CRDs."""
 
+    name = "localcluster-crds"
+
     def __init__(self, resources: Resources) -> None:
+        super().__init__(resources.store)
         self._resources = resources
         self._work: asyncio.Queue[Event] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe = resources.store.subscribe(self._on_event)
         for crd in resources.store.items(CRD_KEY):
             self._serve(crd)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="localcluster-crds")
+        super().start()
         for crd in self._resources.store.items(CRD_KEY):
             self._work.put_nowait(Event(0, "ADDED", CRD_KEY, crd, None, external=False))
 
-    async def stop(self) -> None:
-        self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         if event.key != CRD_KEY:
             return
         if event.type == "DELETED":
@@ -91,7 +85,7 @@ class CustomResourceDefinitions:
         spec = crd["spec"]
         self._resources.kinds.remove_group_resource(spec["group"], spec["names"]["plural"])
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             event = await self._work.get()
             try:

@@ -11,12 +11,12 @@ closes new connections at once, as a real cluster rejects them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import itertools
 import logging
 from typing import Any
 
+from gateway.localcluster.reacting import Reactor
 from gateway.localcluster.selectors import selector_from_dict
 from gateway.localcluster.store import Event, Object, Store
 from gateway.localcluster.workloads import PODS, is_ready
@@ -56,42 +56,39 @@ def _named_port(pod: Object, name: str) -> int | None:
     return None
 
 
-class ServiceProxy:
+class ServiceProxy(Reactor):
     """Listens on every Service's cluster IP and ports; forwards to ready pods."""
 
+    name = "localcluster-services"
+
     def __init__(self, store: Store) -> None:
+        super().__init__(store)
         self._store = store
         self._servers: dict[_ServiceKey, list[asyncio.Server]] = {}
         self._changed: asyncio.Queue[_ServiceKey] = asyncio.Queue()
         self._turns = itertools.count()
-        self._task: asyncio.Task[None] | None = None
         self._connections: set[asyncio.Task[None]] = set()
-        self._unsubscribe = store.subscribe(self._on_event)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="localcluster-services")
+        super().start()
         for service in self._store.items(SERVICES):
             self._changed.put_nowait((service["metadata"]["namespace"],
                                       service["metadata"]["name"]))
 
     async def stop(self) -> None:
-        self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         for key in list(self._servers):
             await self._close(key)
         for connection in list(self._connections):
             connection.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)
 
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         if event.key == SERVICES:
             metadata = event.object["metadata"]
             self._changed.put_nowait((metadata["namespace"], metadata["name"]))
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             key = await self._changed.get()
             try:

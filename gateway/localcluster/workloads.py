@@ -17,7 +17,6 @@ All work is queued by store events and done by one task, so listeners never writ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import hashlib
 import json
@@ -30,6 +29,7 @@ from gateway.localcluster.addresses import AddressPool
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.logs import PodLogs
 from gateway.localcluster.metadata import now, random_suffix
+from gateway.localcluster.reacting import Reactor
 from gateway.localcluster.resources import DeleteOptions, Resources
 from gateway.localcluster.store import Event, Object
 
@@ -74,11 +74,14 @@ def _resolve(value: int | str | None, replicas: int, *, round_up: bool) -> int:
     return math.ceil(percent) if round_up else math.floor(percent)
 
 
-class Workloads:
+class Workloads(Reactor):
     """The deployment controller and the kubelet, driven by store events."""
+
+    name = "localcluster-workloads"
 
     def __init__(self, resources: Resources, logs: PodLogs, pods: AddressPool, *,
                  pod_start_delay: float, runtime: ContainerRuntime | None = None) -> None:
+        super().__init__(resources.store)
         self._resources = resources
         self._runtime = runtime
         self._logs = logs
@@ -88,11 +91,9 @@ class Workloads:
         self._queued: set[_WorkItem] = set()
         self._injected: set[str] = set()  # uids of pods whose status came from outside
         self._timers: set[asyncio.TimerHandle] = set()
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe = resources.store.subscribe(self._on_event)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="localcluster-workloads")
+        super().start()
         for deployment in self._resources.store.items(DEPLOYMENTS):
             self._enqueue(("deployment", deployment["metadata"]["namespace"],
                            deployment["metadata"]["name"]))
@@ -117,17 +118,13 @@ class Workloads:
                                    _running_status(pod, address, failure))
 
     async def stop(self) -> None:
-        self._unsubscribe()
         for timer in self._timers:
             timer.cancel()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
 
     # -- event intake ----------------------------------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         metadata = event.object["metadata"]
         if event.key == DEPLOYMENTS:
             self._enqueue(("deployment", metadata["namespace"], metadata["name"]))
@@ -166,7 +163,7 @@ class Workloads:
         handle = asyncio.get_running_loop().call_later(delay, fire)
         self._timers.add(handle)
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             item = await self._queue.get()
             self._queued.discard(item)
