@@ -1,0 +1,92 @@
+"""The data plane in Redis: what the controller publishes for the proxy, and when.
+
+:func:`entry` is the pure part: a deployment's route (upstream = its Service's cluster IP and
+port, access type, stopped, ready) and, for a private deployment, the credential hashes of the
+clients that are both named in the spec and hashed in the clients Secret (a client that is
+only half created or half deleted cannot log in). The record shapes, keys and the pub/sub
+event belong to :mod:`proxy.records` and :mod:`proxy.publishing`; this module never writes
+Redis any other way.
+
+:class:`Publisher` is the I/O part. It skips a publish identical to the last one it made, and
+serialises publishes with full resyncs under one lock, with the resync's snapshot taken inside
+the lock: a resync can therefore never overwrite a newer per-deployment publish with an older
+snapshot. After a resync its memory of what Redis holds is exactly the snapshot, so a
+deployment deleted while the controller was away is withdrawn by the resync itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from redis.asyncio import Redis
+
+from gateway.kube.phdeployments import PhDeployment
+from proxy import publishing
+from proxy.records import Access, Route
+
+Entry = tuple[Route, Mapping[str, str]]
+
+
+def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
+          child: Mapping[str, Any] | None, hashes: Mapping[str, str],
+          healthy: bool) -> Entry | None:
+    """What the proxy needs for ``deployment``; ``None`` until its Service has an address.
+
+    ``healthy`` is False when the deployment cannot run (a configuration problem): it is then
+    routed as not ready, whatever pods are left.
+    """
+    spec = (service or {}).get("spec") or {}
+    address = spec.get("clusterIP")
+    ports = spec.get("ports") or []
+    if not address or address == "None" or not ports or not ports[0].get("port"):
+        return None
+    available = int(((child or {}).get("status") or {}).get("availableReplicas") or 0)
+    stopped = deployment.spec.stop
+    access = Access(deployment.spec.endpoint.access_type)
+    credentials = {} if access is Access.PUBLIC else {
+        name: hashes[name] for name in sorted(deployment.spec.endpoint.clients)
+        if name in hashes}
+    route = Route(deployment_id=deployment.name, host=str(address), port=int(ports[0]["port"]),
+                  access=access, stopped=stopped,
+                  ready=healthy and not stopped and available > 0)
+    return route, credentials
+
+
+class Publisher:
+    """Publishes routes and credentials, deduplicated, consistent with full resyncs."""
+
+    def __init__(self, redis: Redis, *, on_write: Callable[[str], None]) -> None:
+        self._redis = redis
+        self._on_write = on_write
+        self._lock = asyncio.Lock()
+        self._published: dict[str, Entry] = {}
+
+    async def publish(self, deployment_id: str, wanted: Entry | None) -> None:
+        """Make Redis hold ``wanted`` for the deployment (``None``: no route at all)."""
+        async with self._lock:
+            if wanted is None:
+                if deployment_id not in self._published:
+                    return
+                await publishing.withdraw_deployment(self._redis, deployment_id=deployment_id)
+                del self._published[deployment_id]
+                self._on_write("withdraw")
+                return
+            if self._published.get(deployment_id) == wanted:
+                return
+            route, credentials = wanted
+            await publishing.publish_deployment(self._redis, route=route,
+                                                credentials=credentials)
+            self._published[deployment_id] = (route, dict(credentials))
+            self._on_write("publish")
+
+    async def resync(self, snapshot: Callable[[], Iterable[Entry]]) -> int:
+        """Replace everything in Redis by ``snapshot()`` (taken under the lock); the count."""
+        async with self._lock:
+            entries: dict[str, Entry] = {route.deployment_id: (route, dict(credentials))
+                                         for route, credentials in snapshot()}
+            await publishing.replace_everything(self._redis, deployments=entries.values())
+            self._published = entries
+            self._on_write("resync")
+            return len(entries)

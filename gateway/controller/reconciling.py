@@ -1,0 +1,328 @@
+"""The reconcile loop: watch events in, children, status and data plane out.
+
+:class:`Controller` runs while this process leads. At start it waits for every watch cache,
+makes Redis exactly match them (a full resync) and queues every PhDeployment; then
+``settings.workers`` workers take deployment ids from the :class:`WorkQueue` (one worker per
+id at a time, failed ids retried with backoff) and run :meth:`Controller.reconcile`, which
+reads only the caches and writes only what differs:
+
+1. a deleted PhDeployment: its route and credentials leave Redis, then our finalizer is
+   removed (so ``kubectl delete`` cleans Redis too); children and the clients Secret follow
+   through their owner references;
+2. otherwise our finalizer is added if missing; the group and instance type are resolved (a
+   problem is reported in PrimeHub's words and any running pods are scaled away);
+3. the children from :func:`~gateway.controller.desired.children` are server-side applied
+   (:mod:`~gateway.controller.applying`),
+   each only when its content hash differs from the live one's (or a Deployment's replicas
+   were changed by someone else): an unchanged spec makes no write, so neither does a
+   restart;
+4. the status from :func:`~gateway.controller.status.compute` is written when it differs,
+   conditional on the resourceVersion read (a stale cache means a 409 and a retry, never a
+   lost update or a duplicate history entry);
+5. the route and credentials are published when they differ from the last publish.
+
+A timer re-runs a deployment when its availability deadline would pass; another resyncs
+Redis every ``resync_period``; another applies the proxy's hash-upgrade requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.controller import desired, publishing, rollouts, status
+from gateway.controller.applying import ChildNotOurs, Writes, content_annotation
+from gateway.controller.desired import Children, Unbuildable
+from gateway.controller.metrics import ControllerMetrics
+from gateway.controller.publishing import Entry, Publisher
+from gateway.controller.queueing import QueueShutDown, WorkQueue
+from gateway.controller.settings import ControllerSettings
+from gateway.controller.upgrading import apply_upgrades
+from gateway.controller.watching import Watches
+from gateway.kube import groups, instancetypes, phdeployments, secretdata
+from gateway.kube.client import DEPLOYMENTS, SERVICES, Kube, Object
+from gateway.kube.clientsecrets import secret_name
+from gateway.kube.errors import Conflict, KubeError
+from gateway.kube.groups import Group
+from gateway.kube.instancetypes import InstanceType
+from gateway.kube.phdeployments import PHDEPLOYMENTS, PhDeployment, child_name
+from gateway.kube.views import MalformedObject
+
+log = logging.getLogger(__name__)
+
+GROUP_NOT_FOUND: Final = "Group Not Found"
+GROUP_DISABLED: Final = "The model deployment is not enabled for the selected group"
+DEADLINE_MARGIN: Final = 0.01  # recheck just after the deadline, not just before
+
+
+class Controller:
+    def __init__(self, *, kube: Kube, redis: Redis, settings: ControllerSettings,
+                 metrics: ControllerMetrics) -> None:
+        self._kube = kube
+        self._redis = redis
+        self._settings = settings
+        self._metrics = metrics
+        self._namespace = settings.namespace
+        self.queue: WorkQueue[str] = WorkQueue(retry_base=settings.retry_base,
+                                               retry_cap=settings.retry_cap)
+        self.watches = Watches(kube, namespace=settings.namespace, enqueue=self.queue.add)
+        self.publisher = Publisher(redis, on_write=lambda kind: metrics.redis_writes.labels(
+            kind).inc())
+        self._writes = Writes(kube, namespace=settings.namespace, metrics=metrics)
+        self.synced = False
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Reconcile until cancelled."""
+        self._metrics.queue_depth.set_function(lambda: len(self.queue))
+        self.watches.start()
+        try:
+            await self.watches.wait_synced()
+            await self._resync()
+            _stop_if_cancelled()
+            for name in self.watches.deployment_ids():
+                self.queue.add(name)
+            self.synced = True
+            log.info("controller synced; reconciling %d deployments",
+                     len(self.watches.deployment_ids()))
+            async with asyncio.TaskGroup() as tasks:
+                for index in range(self._settings.workers):
+                    tasks.create_task(self._work(), name=f"reconcile-worker-{index}")
+                tasks.create_task(self._every(self._settings.resync_period, self._resync),
+                                  name="redis-resync")
+                tasks.create_task(self._every(self._settings.hash_upgrade_period,
+                                              self._upgrade_hashes), name="hash-upgrades")
+        finally:
+            self.synced = False
+            self.queue.shutdown()
+            await self.watches.stop()
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                name = await self.queue.get()
+            except QueueShutDown:
+                return
+            started = loop.time()
+            try:
+                recheck = await self.reconcile(name)
+            except (Conflict, ChildNotOurs) as error:
+                delay = self.queue.retry(name)
+                self._metrics.reconciles.labels("retry").inc()
+                log.debug("%s: %s; again in %.2fs", name, error, delay)
+            except (KubeError, RedisError, OSError) as error:
+                delay = self.queue.retry(name)
+                stage = "kubernetes" if isinstance(error, KubeError) else "redis"
+                self._metrics.errors.labels(stage).inc()
+                self._metrics.reconciles.labels("error").inc()
+                log.warning("reconciling %s failed (%s); again in %.2fs", name, error, delay)
+            except Exception:
+                delay = self.queue.retry(name)
+                self._metrics.errors.labels("unexpected").inc()
+                self._metrics.reconciles.labels("error").inc()
+                log.exception("reconciling %s failed unexpectedly; again in %.2fs", name, delay)
+            else:
+                self.queue.forget(name)
+                self._metrics.reconciles.labels("ok").inc()
+                if recheck is not None:
+                    self.queue.add_after(name, recheck + DEADLINE_MARGIN)
+            finally:
+                self.queue.done(name)
+                self._metrics.reconcile_seconds.observe(loop.time() - started)
+            _stop_if_cancelled()
+
+    async def _every(self, period: float, job: Callable[[], Awaitable[bool]]) -> None:
+        """Run ``job`` every ``period``; after a failure sooner, backing off up to ``period``."""
+        failures = 0
+        while True:
+            await asyncio.sleep(period if not failures else
+                                min(period, self._settings.retry_base * 2.0 ** failures))
+            failures = 0 if await job() else failures + 1
+            _stop_if_cancelled()
+
+    async def _resync(self) -> bool:
+        try:
+            count = await self.publisher.resync(self._snapshot)
+        except (RedisError, OSError) as error:
+            self._metrics.errors.labels("resync").inc()
+            log.warning("resyncing Redis failed: %s", error)
+            return False
+        log.debug("resynced %d deployments into Redis", count)
+        return True
+
+    def _snapshot(self) -> Iterator[Entry]:
+        for obj in self.watches.phdeployments.items():
+            if obj["metadata"].get("deletionTimestamp"):
+                continue
+            try:
+                view = phdeployments.parse(obj)
+            except MalformedObject:
+                continue
+            found = self._entry(view, healthy=self._context(view).problem is None)
+            if found is not None:
+                yield found
+
+    async def _upgrade_hashes(self) -> bool:
+        try:
+            await apply_upgrades(self._redis, self._kube, namespace=self._namespace)
+        except (RedisError, OSError, KubeError) as error:
+            self._metrics.errors.labels("hash_upgrade").inc()
+            log.warning("applying hash upgrades failed: %s", error)
+            return False
+        return True
+
+    # -- one deployment ----------------------------------------------------------------------
+
+    async def reconcile(self, name: str) -> float | None:
+        """Bring one deployment's children, status and data plane in line with its spec.
+
+        Returns the seconds after which it should be looked at again (a deadline), if any.
+        """
+        obj = self._writes.recent.latest(PHDEPLOYMENTS, name,
+                                         self.watches.get(self.watches.phdeployments, name))
+        if obj is None:
+            await self.publisher.publish(name, None)
+            return None
+        if obj["metadata"].get("deletionTimestamp"):
+            await self.publisher.publish(name, None)
+            await self._writes.drop_finalizer(obj)
+            return None
+        previous = obj.get("status") or {}
+        generation = int(obj["metadata"].get("generation") or 1)
+        try:
+            view = phdeployments.parse(obj)
+        except MalformedObject as error:
+            await self._writes.scale_to_zero(self._child(name))
+            await self.publisher.publish(name, None)
+            broken = {**previous, "phase": "Failed", "observedGeneration": generation,
+                      "message": f"The resource is malformed: {error}"}
+            if broken != previous:
+                await self._writes.status(obj, broken)
+            return None
+        obj = await self._writes.ensure_finalizer(obj)
+        context = self._context(view)
+        made: Children | None = None
+        if context.group is not None and context.instance_type is not None \
+                and context.problem is None:
+            made = desired.children(
+                view, group=context.group, instance_type=context.instance_type,
+                settings=self._settings, running=not view.spec.stop,
+                rollout=self._rollout(view, context.group, context.instance_type))
+            await self._writes.apply(DEPLOYMENTS, live=self._child(name), body=made.deployment,
+                                     owner_uid=view.uid)
+            await self._writes.apply(SERVICES, body=made.service, owner_uid=view.uid,
+                                     live=self._service(name))
+        else:
+            await self._writes.scale_to_zero(self._child(name))
+        child = self._child(name)
+        computed = status.compute(status.Observation(
+            name=name, generation=generation, spec=obj["spec"], stopped=view.spec.stop,
+            replicas=view.spec.predictor.replicas, previous=previous, problem=context.problem,
+            child=child, child_current=_current(child, made),
+            pods=self.watches.pods_of(name), now=datetime.now(UTC)),
+            base_url=self._settings.endpoint_base, deadline=self._settings.available_deadline)
+        if computed.status != previous:
+            await self._writes.status(obj, computed.status)
+        await self.publisher.publish(name, self._entry(view, healthy=context.problem is None))
+        return computed.recheck_after
+
+    def _child(self, name: str) -> Object | None:
+        """The deployment's live Deployment: cached, or as we last wrote it."""
+        return self._writes.recent.latest(
+            DEPLOYMENTS, child_name(name),
+            self.watches.get(self.watches.deployments, child_name(name)))
+
+    def _service(self, name: str) -> Object | None:
+        return self._writes.recent.latest(
+            SERVICES, child_name(name), self.watches.get(self.watches.services, child_name(name)))
+
+    def _context(self, view: PhDeployment) -> Context:
+        """The group and instance type the deployment needs, or what is wrong with them."""
+        group_id = view.spec.group_id or ""
+        found = self.watches.get(self.watches.groups, group_id)
+        if found is None:
+            return Context(problem=GROUP_NOT_FOUND)
+        try:
+            group = groups.parse(found)
+        except MalformedObject as error:
+            return Context(problem=f"Group {group_id} is malformed: {error}")
+        if not group.spec.enabled_deployment:
+            return Context(group=group, problem=GROUP_DISABLED)
+        type_name = view.spec.predictor.instance_type
+        found = self.watches.get(self.watches.instance_types, type_name)
+        if found is None:
+            return Context(group=group, problem=f"InstanceType not found: {type_name}")
+        try:
+            instance_type = instancetypes.parse(found)
+        except MalformedObject as error:
+            return Context(group=group, problem=f"InstanceType {type_name} is malformed: {error}")
+        try:
+            desired.model_source(view.spec.predictor.model_uri, self._settings)
+        except Unbuildable as error:
+            return Context(group=group, instance_type=instance_type, problem=str(error))
+        return Context(group=group, instance_type=instance_type)
+
+    def _rollout(self, view: PhDeployment, group: Group,
+                 instance_type: InstanceType) -> rollouts.Rollout:
+        live = self._child(view.name)
+        quota = group.spec.quota
+        others: list[tuple[int, rollouts.PodSize]] = []
+        if (quota.cpu, quota.memory, quota.gpu) != (None, None, None):
+            for member in self.watches.members(group.name):
+                other = self.watches.get(self.watches.deployments, child_name(member))
+                if member != view.name and other is not None:
+                    others.append((rollouts.replicas_of(other), rollouts.size_of_template(other)))
+        return rollouts.plan(
+            quota=quota, replicas=view.spec.predictor.replicas,
+            new_size=rollouts.size_of_instance_type(instance_type.spec),
+            old_size=rollouts.size_of_template(live) if live is not None else None,
+            others=others)
+
+    def _entry(self, view: PhDeployment, *, healthy: bool) -> Entry | None:
+        hashes: dict[str, str] = {}
+        secret = self.watches.get(self.watches.secrets, secret_name(view.name))
+        if secret is not None:
+            with contextlib.suppress(MalformedObject):
+                hashes = secretdata.decode(secret)
+        return publishing.entry(view, service=self._service(view.name),
+                                child=self._child(view.name), hashes=hashes, healthy=healthy)
+
+
+def _stop_if_cancelled() -> None:
+    """End a loop whose task was cancelled even if the cancellation got lost on the way.
+
+    redis-py's asyncio client (seen with redis 8.1 on Python 3.11) sometimes returns normally
+    from a command during which the calling task was cancelled, swallowing the
+    ``CancelledError``; a loop that went on would then never stop, and shutdown would hang.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a deployment's children need besides its spec; ``problem`` None: all found."""
+
+    group: Group | None = None
+    instance_type: InstanceType | None = None
+    problem: str | None = None
+
+
+def _current(child: Object | None, made: Children | None) -> bool:
+    """The live Deployment is the one last applied, and its status describes it."""
+    if child is None or made is None or (
+            content_annotation(child) != content_annotation(made.deployment)):
+        return False
+    observed = (child.get("status") or {}).get("observedGeneration")
+    return isinstance(observed, int) and observed >= int(child["metadata"].get("generation") or 1)

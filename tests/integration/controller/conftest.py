@@ -1,0 +1,118 @@
+"""Fixtures for the controller's integration tests: the local cluster with the product's CRDs,
+a real redis-server, and real controller replicas started in this process.
+
+``cluster`` and ``kube`` (the kubernetes-asyncio ``ApiClient``) come from ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from controllerkit import (
+    create_group,
+    create_instance_type,
+    eventually,
+    settings_for,
+)
+from kubernetes_asyncio.client import ApiClient
+from redis.asyncio import Redis
+from redis_server import RedisServer
+
+from gateway.controller.reconciling import Controller
+from gateway.controller.running import ControllerProcess
+from gateway.kube import crds
+from gateway.kube.client import Kube
+from gateway.localcluster import LocalCluster
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free port, for this test only."""
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client to ``redis_server`` for the test's own reads (text, not bytes)."""
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def api(kube: ApiClient) -> Kube:
+    """The project's JSON client on the test's cluster, with the CRDs, a group enabled for
+    deployment and one instance type installed."""
+    client = Kube(kube)
+    await crds.install(client)
+    await create_instance_type(client)
+    await create_group(client)
+    return client
+
+
+@dataclass
+class Replica:
+    """A controller replica running in this process."""
+
+    process: ControllerProcess
+    task: asyncio.Task[None]
+    redis: Redis
+    stopped: bool = False
+
+    @property
+    def controller(self) -> Controller:
+        controller = self.process.controller
+        assert controller is not None, "this replica is not leading"
+        return controller
+
+    async def stop(self) -> None:
+        """Shut the replica down the way SIGTERM does (it releases the lease)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.redis.aclose()
+
+
+class StartController(Protocol):
+    async def __call__(self, *, leader: bool = True, **overrides: Any) -> Replica: ...
+
+
+@pytest.fixture
+async def start_controller(cluster: LocalCluster, kube: ApiClient, redis_server: RedisServer,
+                           api: Kube) -> AsyncIterator[StartController]:
+    """Start controller replicas (each with its own Redis pool); all stopped at the end.
+
+    ``leader=True`` waits until the replica leads and its caches are synced.
+    """
+    replicas: list[Replica] = []
+
+    async def start(*, leader: bool = True, **overrides: Any) -> Replica:
+        settings = settings_for(cluster_url=cluster.url, redis_url=redis_server.url,
+                                 **overrides)
+        client = Redis.from_url(settings.redis_url)
+        process = ControllerProcess(kube=Kube(kube), redis=client, settings=settings)
+        replica = Replica(process, asyncio.create_task(process.run(), name=settings.identity),
+                          client)
+        replicas.append(replica)
+        if leader:
+            async def synced() -> None:
+                assert not replica.task.done(), replica.task
+                assert process.controller is not None
+                assert process.controller.synced
+
+            await eventually(synced)
+        return replica
+
+    yield start
+    for replica in replicas:
+        await replica.stop()

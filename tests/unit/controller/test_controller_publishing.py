@@ -1,0 +1,60 @@
+"""The data-plane entry of a deployment: route and the credentials the proxy may accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.controller.publishing import entry
+from gateway.kube import phdeployments
+from proxy.records import Access, Route
+
+SERVICE = {"spec": {"clusterIP": "10.0.0.7", "ports": [{"name": "http", "port": 8000}]}}
+AVAILABLE = {"status": {"availableReplicas": 1}}
+
+
+def view(access: str = "private", clients: tuple[str, ...] = ("app", "half"),
+         stop: bool = False) -> phdeployments.PhDeployment:
+    spec: dict[str, Any] = {
+        "stop": stop, "predictors": [{"replicas": 1, "modelImage": "m", "instanceType": "t"}],
+        "endpoint": {"accessType": access, "clients": [{"name": name} for name in clients]}}
+    return phdeployments.parse({"metadata": {"name": "iris"}, "spec": spec})
+
+
+def test_private_route_carries_hashes_of_clients_named_and_hashed() -> None:
+    """Only clients both in the spec and in the Secret are published."""
+    found = entry(view(), service=SERVICE, child=AVAILABLE,
+                  hashes={"app": "$pbkdf2$a", "orphan": "$pbkdf2$o"}, healthy=True)
+    assert found == (Route(deployment_id="iris", host="10.0.0.7", port=8000,
+                           access=Access.PRIVATE, stopped=False, ready=True),
+                     {"app": "$pbkdf2$a"})
+
+
+def test_public_route_has_no_credentials() -> None:
+    """A public deployment publishes no hashes even if a Secret is left over."""
+    found = entry(view("public"), service=SERVICE, child=AVAILABLE, hashes={"app": "h"},
+                  healthy=True)
+    assert found is not None
+    assert found[0].access is Access.PUBLIC
+    assert found[1] == {}
+
+
+def test_ready_needs_available_pods_not_stopped_and_healthy() -> None:
+    """No available replica, stopped, or a configuration problem: routed as not ready."""
+    cases: list[tuple[dict[str, Any] | None, bool, bool]] = [
+        ({"status": {}}, False, True), (AVAILABLE, True, True), (AVAILABLE, False, False),
+        (None, False, True)]
+    for child, stop, healthy in cases:
+        found = entry(view(stop=stop), service=SERVICE, child=child, hashes={},
+                      healthy=healthy)
+        assert found is not None
+        assert found[0].ready is False
+        assert found[0].stopped is stop
+
+
+def test_no_route_until_the_service_has_an_address() -> None:
+    """A missing Service, a headless one or one without ports gives no entry."""
+    services: list[dict[str, Any] | None] = [
+        None, {"spec": {}}, {"spec": {"clusterIP": "None", "ports": [{"port": 1}]}},
+        {"spec": {"clusterIP": "10.0.0.1", "ports": []}}]
+    for service in services:
+        assert entry(view(), service=service, child=AVAILABLE, hashes={}, healthy=True) is None
