@@ -355,11 +355,18 @@ _JsonLikeLoader.yaml_implicit_resolvers = {
 
 
 def decode_apply_body(raw: bytes) -> JsonObject:
-    """The applied configuration from a YAML or JSON body; 400 when it is not a JSON object."""
+    """The applied configuration from a YAML or JSON body; 400 when it is not a JSON object.
+
+    Clients (controllers especially) mostly send JSON, which is YAML too: it is tried first
+    with the JSON parser, a hundred times faster than the pure-Python YAML one.
+    """
     try:
-        decoded = yaml.load(raw, Loader=_JsonLikeLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        raise bad_request(f"error decoding YAML: {error}") from error
+        decoded = json.loads(raw)
+    except ValueError:
+        try:
+            decoded = yaml.load(raw, Loader=_JsonLikeLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError as error:
+            raise bad_request(f"error decoding YAML: {error}") from error
     if not isinstance(decoded, dict) or not _is_json(decoded):
         raise bad_request("error decoding YAML: the applied configuration must be an object "
                           "of JSON values (string keys; no binary, sets or tagged types)")

@@ -8,8 +8,9 @@
 - With a :class:`ContainerRuntime` (dev mode), a pod's containers really run: the runtime is
   started on the pod IP before the pod turns Ready, a runtime that fails to start leaves the
   pod not ready with the error in its container status, and a deleted pod's runtime is stopped.
-- A Pod whose status somebody wrote through the API (a test injecting ``ImagePullBackOff`` or
-  ``OOMKilled``) is left alone from then on: the simulation never overwrites injected state.
+- A Pod or Deployment whose status somebody wrote through the API (a test injecting
+  ``ImagePullBackOff``, ``OOMKilled`` or a ``ReplicaFailure`` condition) keeps it from then
+  on: the simulation never overwrites injected state.
 
 All work is queued by store events and done by one task, so listeners never write.
 """
@@ -89,7 +90,7 @@ class Workloads(Reactor):
         self._delay = pod_start_delay
         self._queue: asyncio.Queue[_WorkItem] = asyncio.Queue()
         self._queued: set[_WorkItem] = set()
-        self._injected: set[str] = set()  # uids of pods whose status came from outside
+        self._injected: set[str] = set()  # uids of pods/deployments whose status came from outside
         self._timers: set[asyncio.TimerHandle] = set()
 
     def start(self) -> None:
@@ -127,6 +128,10 @@ class Workloads(Reactor):
     def on_event(self, event: Event) -> None:
         metadata = event.object["metadata"]
         if event.key == DEPLOYMENTS:
+            if event.type == "DELETED":
+                self._injected.discard(metadata["uid"])
+            elif self._status_written_from_outside(event):
+                self._injected.add(metadata["uid"])
             self._enqueue(("deployment", metadata["namespace"], metadata["name"]))
         elif event.key == PODS:
             self._on_pod_event(event)
@@ -141,14 +146,19 @@ class Workloads(Reactor):
             self._logs.forget_pod(namespace, name)
             if self._runtime is not None:
                 self._enqueue(("stop", namespace, name))
-        elif (event.external and event.previous is not None
-              and event.previous.get("status") != pod.get("status")):
+        elif self._status_written_from_outside(event):
             self._injected.add(metadata["uid"])
         if event.type == "ADDED":
             self._enqueue(("pod", namespace, name))
         for ref in metadata.get("ownerReferences") or []:
             if ref.get("kind") == "Deployment" and ref.get("controller"):
                 self._enqueue(("deployment", namespace, ref["name"]))
+
+    @staticmethod
+    def _status_written_from_outside(event: Event) -> bool:
+        """A client (a test injecting a failure) wrote the status: stop simulating it."""
+        return (event.external and event.previous is not None
+                and event.previous.get("status") != event.object.get("status"))
 
     def _enqueue(self, item: _WorkItem) -> None:
         if item not in self._queued:
@@ -245,7 +255,8 @@ class Workloads(Reactor):
                                    DeleteOptions(), external=False)
         if creates or deletes:
             return  # the pod events bring us back with the new picture
-        self._write_deployment_status(deployment, new, old, current_hash)
+        if deployment["metadata"]["uid"] not in self._injected:
+            self._write_deployment_status(deployment, new, old, current_hash)
 
     def _create_pod(self, deployment: Object, pod_hash: str) -> None:
         template = copy.deepcopy(deployment["spec"]["template"])

@@ -190,3 +190,22 @@ async def test_failing_init_container_sticks(core: CoreV1Api) -> None:
     assert init.last_state.terminated.exit_code == 1
     assert init.restart_count == 2
     assert current.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+
+
+async def test_injected_deployment_condition_sticks(core: CoreV1Api, apps: AppsV1Api) -> None:
+    """A ReplicaFailure condition written to a Deployment's status is never overwritten."""
+    await apps.create_namespaced_deployment("default", deployment("quota", replicas=1))
+    failure = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+               "message": 'pods "quota-x" is forbidden: exceeded quota: compute'}
+    await apps.patch_namespaced_deployment_status(
+        "quota", "default", {"status": {"conditions": [failure]}}, **MERGE_PATCH)
+    await apps.patch_namespaced_deployment_scale("quota", "default", {"spec": {"replicas": 2}})
+
+    async def two_pods() -> None:
+        pods = await core.list_namespaced_pod("default", label_selector="app=quota")
+        assert len([p for p in pods.items if is_ready(p)]) == 2
+
+    await eventually(two_pods)
+    await simulation_has_moved_on(core)
+    status = (await apps.read_namespaced_deployment_status("quota", "default")).status
+    assert [c.type for c in status.conditions] == ["ReplicaFailure"]
