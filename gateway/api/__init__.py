@@ -1,0 +1,1 @@
+"""The GraphQL API process: settings, authentication, watch caches, HTTP server, log endpoint."""

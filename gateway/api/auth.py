@@ -1,0 +1,116 @@
+"""Who is calling: API tokens, the bootstrap admin token, and trusted single sign-on headers.
+
+Order of trust for one request:
+
+1. Trusted headers, only when ``API_TRUSTED_HEADER_SECRET`` is set *and* the request carries
+   that exact value in the configured header (compared in constant time): ``X-Forwarded-User``
+   names the user and ``X-Forwarded-Groups`` (comma separated) their groups. Without the
+   secret these headers are ignored, whoever sent them.
+2. ``Authorization: Bearer <token>``: an API token (``mga_<id>_...``: its Secret is found by
+   id in the watch cache, must not be expired, and its hash must match), else the bootstrap
+   admin token (a plain value compared in constant time, or a passlib hash).
+
+Anything else is anonymous (``None``); resolvers answer ``NOT_AUTH``. Token hashes are checked
+through the :class:`~gateway.api.verifying.VerifiedCache`; a revoked token's entries are
+evicted the moment the watch cache sees its Secret go.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.api.settings import ApiSettings
+from gateway.api.store import Store
+from gateway.api.tokens import api_token_id
+from gateway.api.verifying import VerifiedCache
+from gateway.kube.apitokens import ApiToken, secret_name
+
+USER_HEADER = "X-Forwarded-User"
+GROUPS_HEADER = "X-Forwarded-Groups"
+_BOOTSTRAP_SCOPE = "bootstrap"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. ``groups`` is set only when a trusted header named them;
+    otherwise a user's groups are the group resources listing them as a member."""
+
+    username: str
+    admin: bool = False
+    groups: frozenset[str] | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Authenticator:
+    """Turns request headers into a :class:`Principal` (or ``None``)."""
+
+    def __init__(self, *, store: Store, verified: VerifiedCache, settings: ApiSettings,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self._store = store
+        self._verified = verified
+        self._settings = settings
+        self._clock = clock
+        store.tokens.listen(self._on_token)
+
+    def _on_token(self, name: str, new: ApiToken | None, _old: ApiToken | None) -> None:
+        if new is None:  # revoked (Secret deleted, or no longer a valid token Secret)
+            self._verified.evict(name)
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        trusted = self._trusted(headers)
+        if trusted is not None:
+            return trusted
+        scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        found = await self._api_token(token)
+        if found is not None:
+            return found
+        return await self._bootstrap(token)
+
+    def _trusted(self, headers: Mapping[str, str]) -> Principal | None:
+        secret = self._settings.trusted_header_secret
+        presented = headers.get(self._settings.trusted_header_name)
+        if secret is None or presented is None:
+            return None
+        if not hmac.compare_digest(presented.encode(), secret.encode()):
+            return None
+        username = headers.get(USER_HEADER, "").strip()
+        if not username:
+            return None
+        groups = frozenset(part.strip() for part in headers.get(GROUPS_HEADER, "").split(",")
+                           if part.strip())
+        admin_group = self._settings.trusted_admin_group
+        return Principal(username=username, groups=groups,
+                         admin=admin_group is not None and admin_group in groups)
+
+    async def _api_token(self, token: str) -> Principal | None:
+        token_id = api_token_id(token)
+        if token_id is None:
+            return None
+        name = secret_name(token_id)
+        stored = self._store.tokens.get(name)
+        if stored is None or stored.expired(self._clock()):
+            return None
+        if not await self._verified.verify(scope=name, token=token, hash_=stored.hash):
+            return None
+        return Principal(username=stored.username, admin=stored.admin)
+
+    async def _bootstrap(self, token: str) -> Principal | None:
+        expected = self._settings.bootstrap_token
+        if expected is None:
+            return None
+        if expected.startswith("$"):
+            matched = await self._verified.verify(scope=_BOOTSTRAP_SCOPE, token=token,
+                                                  hash_=expected)
+        else:
+            matched = hmac.compare_digest(token.encode(), expected.encode())
+        return Principal(username=self._settings.bootstrap_username, admin=True) \
+            if matched else None

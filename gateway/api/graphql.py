@@ -1,0 +1,84 @@
+"""Mounting the GraphQL schema on aiohttp: the one ``gateway`` module that imports ``schema``.
+
+Strawberry's aiohttp view does the protocol (POST JSON, GET queries, GraphiQL, status codes);
+this subclass adds what PrimeHub's clients need and what the product promises:
+
+- ``POST application/x-www-form-urlencoded`` with fields ``query`` and ``variables`` (a JSON
+  string): the SDK sends exactly this;
+- a typed :class:`~schema.context.Context` per request: the authenticated caller, the
+  process-wide services and the request id (set by the server's middleware).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from passlib.context import CryptContext
+from strawberry.aiohttp.views import GraphQLView
+from strawberry.http import GraphQLRequestData
+
+from gateway.api.auth import Authenticator
+from gateway.api.requestids import REQUEST_ID
+from gateway.api.settings import ApiSettings
+from gateway.api.store import Store
+from gateway.kube.client import Kube
+from schema import build_schema
+from schema.context import Context, Services
+from schema.locking import KeyedLocks
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApiView(GraphQLView[Context, None]):
+    """Strawberry's aiohttp view with form posts and our context."""
+
+    def __init__(self, *, services: Services, auth: Authenticator) -> None:
+        settings = services.settings
+        super().__init__(build_schema(max_depth=settings.max_depth,
+                                      max_tokens=settings.max_tokens),
+                         graphql_ide="graphiql" if settings.graphiql else None,
+                         allow_queries_via_get=True)
+        self._services = services
+        self._auth = auth
+
+    async def get_context(self, request: web.Request,
+                          response: web.Response | web.WebSocketResponse) -> Context:
+        principal = await self._auth.authenticate(request.headers)
+        return Context(services=self._services, principal=principal,
+                       request_id=str(request.get(REQUEST_ID, "-")))
+
+    async def parse_http_body(
+            self, request: AsyncHTTPRequestAdapter,
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if request.method != "POST" or content_type != _FORM:
+            return await super().parse_http_body(request)
+        try:
+            form = dict(parse_qsl((await request.get_body()).decode(), keep_blank_values=True))
+        except UnicodeDecodeError as error:
+            raise HTTPException(400, "The form body is not UTF-8") from error
+        data = self.parse_query_params(form)
+        query, variables = data.get("query"), data.get("variables") or None
+        if not isinstance(query, str):
+            raise HTTPException(400, "The form has no `query` field")
+        if not isinstance(variables, dict | None):
+            raise HTTPException(400, "The form's `variables` must be a JSON object")
+        operation = data.get("operationName") or None
+        return GraphQLRequestData(query=query, variables=variables,
+                                  operation_name=operation if isinstance(operation, str) else None,
+                                  extensions=None)
+
+
+def graphql_view(*, settings: ApiSettings, store: Store, kube: Kube, auth: Authenticator,
+                 hashing: CryptContext, clock: Callable[[], datetime] = _now) -> ApiView:
+    services = Services(store=store, kube=kube, settings=settings, hashing=hashing,
+                        locks=KeyedLocks(), clock=clock)
+    return ApiView(services=services, auth=auth)

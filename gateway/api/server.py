@@ -1,0 +1,144 @@
+"""The API process: one aiohttp application, its routes, and the lifetime of what it holds.
+
+Routes: ``/graphql`` and ``/api/graphql`` (PrimeHub's SDK is configured with
+``<host>/api/graphql``), the log endpoint, ``/healthz`` (the process serves), ``/readyz``
+(every watch cache has loaded; until then GraphQL answers 503 rather than "not found" from an
+empty cache) and ``/metrics``.
+
+Lifetime: one ``cleanup_ctx`` block creates the Kubernetes client, the watch caches, the
+token verifier and the GraphQL view, and tears them down in reverse order. The runner cancels
+a handler when its client disconnects, which is what ends a followed log stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from typing import Final
+
+from aiohttp import web
+
+from gateway.api.auth import Authenticator
+from gateway.api.graphql import ApiView, graphql_view
+from gateway.api.kubeclient import api_client
+from gateway.api.logs import LogEndpoint
+from gateway.api.metrics import Metrics
+from gateway.api.requestids import request_ids
+from gateway.api.settings import ApiSettings
+from gateway.api.store import Store
+from gateway.api.verifying import VerifiedCache
+from gateway.kube.client import Kube
+from proxy.hashing import make_context
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", ApiSettings)
+METRICS = web.AppKey("metrics", Metrics)
+STORE = web.AppKey("store", Store)
+VIEW = web.AppKey("view", ApiView)
+LOGS = web.AppKey("logs", LogEndpoint)
+GC_THRESHOLDS: Final = (50_000, 20, 100)
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    api = await api_client(settings)
+    try:
+        kube = Kube(api)
+        store = Store(kube, namespace=settings.namespace)
+        hashing = make_context(settings.hash_scheme)
+        auth = Authenticator(store=store, settings=settings,
+                             verified=VerifiedCache(hashing, ttl=settings.token_cache_ttl))
+        app[STORE] = store
+        app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,
+                                 hashing=hashing)
+        app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
+        store.start()
+        try:
+            yield
+        finally:
+            await store.stop()
+    finally:
+        await api.close()
+
+
+async def _graphql(request: web.Request) -> web.StreamResponse:
+    if not request.app[STORE].synced:
+        raise web.HTTPServiceUnavailable(
+            text='{"errors":[{"message":"starting: the caches are still loading"}]}',
+            content_type="application/json", headers={"Retry-After": "1"})
+    return await request.app[VIEW](request)
+
+
+async def _logs(request: web.Request) -> web.StreamResponse:
+    return await request.app[LOGS](request)
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    if not store.synced:
+        return web.Response(status=503, text="caches loading\n")
+    return web.Response(text="ok (stale)\n" if store.stale else "ok\n")
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    return request.app[METRICS].exposition(request.app[STORE])
+
+
+def build_app(settings: ApiSettings) -> web.Application:
+    metrics = Metrics()
+    app = web.Application(middlewares=[request_ids, metrics.middleware])
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app.cleanup_ctx.append(_lifetime)
+    for path in ("/graphql", "/api/graphql"):
+        app.router.add_route("GET", path, _graphql)
+        app.router.add_route("POST", path, _graphql)
+    app.router.add_get("/logs/namespaces/{namespace}/phdeployments/{pod}", _logs)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(settings: ApiSettings) -> AsyncIterator[str]:
+    """Serve the API until the block ends; yields its base URL (``http://host:port``)."""
+    runner = web.AppRunner(build_app(settings), handle_signals=False, handler_cancellation=True,
+                           shutdown_timeout=2.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        port = runner.addresses[0][1]
+        url = f"http://{settings.host}:{port}"
+        log.info("API serving at %s", url)
+        yield url
+    finally:
+        await runner.cleanup()
+
+
+def tune_gc() -> None:
+    """Fewer, larger garbage collections for the API process.
+
+    A full deployment list allocates some 100,000 short-lived objects; with CPython's default
+    thresholds (700, 10, 10) that triggers full collections, each traversing every cached
+    view, and the list's p99 latency becomes 2.6 times its median (benchmarks/api). The
+    objects are almost all acyclic and freed by reference counting, so collecting far less
+    often costs little memory.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def serve(settings: ApiSettings) -> None:
+    """Run the API until cancelled (the CLI cancels it on SIGINT/SIGTERM)."""
+    tune_gc()
+    async with running(settings):
+        await asyncio.Event().wait()

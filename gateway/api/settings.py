@@ -1,0 +1,193 @@
+"""The API server's settings: one frozen :class:`ApiSettings` per process, from a mapping.
+
+Every name has the ``MODEL_GATEWAY_`` prefix; the ones shared with the controller keep its
+names (``NAMESPACE``, ``KUBERNETES_URL``, ``KUBECONFIG``, ``PUBLIC_URL``). The Kubernetes API
+is found, in order: an explicit ``KUBERNETES_URL`` (the local cluster, ``kubectl proxy``), a
+kubeconfig file (``KUBECONFIG``), the in-cluster service account.
+
+Settings (``MODEL_GATEWAY_`` + name):
+
+- ``API_HOST``, ``API_PORT``: where to listen (``127.0.0.1:8000``).
+- ``API_PUBLIC_URL``: the API's public base URL; ``pods { logEndpoint }`` is
+  ``<url>/logs/namespaces/<ns>/phdeployments/<pod>``.
+- ``PUBLIC_URL``: the proxy's public base URL, for ``endpoint`` until the controller reports one.
+- ``API_BOOTSTRAP_TOKEN``: the bootstrap admin token, either the plain token or a passlib hash
+  of it (a value starting with ``$``); ``API_BOOTSTRAP_TOKEN_FILE``: a file holding that value
+  instead (a mounted Secret); ``API_BOOTSTRAP_USERNAME``: whom it acts as (``admin``).
+- ``API_TRUSTED_HEADER_SECRET``: accept ``X-Forwarded-User``/``X-Forwarded-Groups`` from a
+  single sign-on proxy, only on requests carrying this value in ``API_TRUSTED_HEADER_NAME``
+  (``X-Model-Gateway-Proxy-Secret``); ``API_TRUSTED_ADMIN_GROUP``: such a group's members are
+  admins.
+- ``API_GRAPHIQL``: serve GraphiQL (``false``).
+- ``API_MAX_DEPTH``, ``API_MAX_TOKENS``: query depth and size limits (12, 2000).
+- ``API_MAX_REPLICAS``: the most replicas one deployment may ask for (20).
+- ``API_MODEL_URI_SCHEMES``: allowed model URI schemes, comma separated.
+- ``API_LICENSE_MAX_DEPLOY``: the licensed number of running deployments (unset: no limit;
+  PrimeHub's 10% grace applies); ``API_LICENSE_EXPIRES``: an ISO date after which starting a
+  deployment fails with ``LICENSE_ERROR``.
+- ``API_HASH_SCHEME``: passlib scheme for new token hashes (``pbkdf2_sha256``).
+- ``API_TOKEN_CACHE_TTL``: seconds a verified API token stays verified (10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from gateway.settings import SettingsError, SettingsReader
+from proxy.hashing import SUPPORTED_SCHEMES
+
+_HTTP: Final = frozenset({"http", "https"})
+_SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret"})
+DEFAULT_URI_SCHEMES: Final = ("gs", "s3", "http", "https", "pvc", "phfs")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Everything one API process needs; every field has a usable default."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    namespace: str = "default"
+    kubernetes_url: str | None = None
+    kubeconfig: str | None = None
+    api_public_url: str = "http://127.0.0.1:8000"
+    public_url: str | None = None
+    bootstrap_token: str | None = field(default=None, repr=False)
+    bootstrap_username: str = "admin"
+    trusted_header_secret: str | None = field(default=None, repr=False)
+    trusted_header_name: str = "X-Model-Gateway-Proxy-Secret"
+    trusted_admin_group: str | None = None
+    graphiql: bool = False
+    max_depth: int = 12
+    max_tokens: int = 2000
+    max_replicas: int = 20
+    model_uri_schemes: tuple[str, ...] = DEFAULT_URI_SCHEMES
+    license_max_deploy: int | None = None
+    license_expires: datetime | None = None
+    hash_scheme: str = "pbkdf2_sha256"
+    token_cache_ttl: float = 10.0
+
+    def __repr__(self) -> str:
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            text = "<redacted>" if item.name in _SECRET_FIELDS and value else repr(value)
+            shown.append(f"{item.name}={text}")
+        return f"ApiSettings({', '.join(shown)})"
+
+    @classmethod
+    def from_env(cls, source: Mapping[str, str]) -> ApiSettings:
+        """Read the ``MODEL_GATEWAY_*`` settings; one ``SettingsError`` names every bad one."""
+        read = SettingsReader(source)
+        defaults = cls()
+        problems: list[str] = []
+        settings = cls(
+            host=read.text("API_HOST", defaults.host),
+            port=read.integer("API_PORT", defaults.port, minimum=0, maximum=65535),
+            namespace=read.text("NAMESPACE", defaults.namespace),
+            kubernetes_url=_optional_url(read, "KUBERNETES_URL"),
+            kubeconfig=read.optional_text("KUBECONFIG"),
+            api_public_url=read.url("API_PUBLIC_URL", defaults.api_public_url, schemes=_HTTP),
+            public_url=_optional_url(read, "PUBLIC_URL"),
+            bootstrap_token=_bootstrap_token(read, problems),
+            bootstrap_username=read.text("API_BOOTSTRAP_USERNAME", defaults.bootstrap_username),
+            trusted_header_secret=_trusted_secret(read, problems),
+            trusted_header_name=read.text("API_TRUSTED_HEADER_NAME",
+                                          defaults.trusted_header_name),
+            trusted_admin_group=read.optional_text("API_TRUSTED_ADMIN_GROUP"),
+            graphiql=read.boolean("API_GRAPHIQL", defaults.graphiql),
+            max_depth=read.integer("API_MAX_DEPTH", defaults.max_depth, minimum=2, maximum=100),
+            max_tokens=read.integer("API_MAX_TOKENS", defaults.max_tokens, minimum=50,
+                                    maximum=1_000_000),
+            max_replicas=read.integer("API_MAX_REPLICAS", defaults.max_replicas, minimum=1,
+                                      maximum=10_000),
+            model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), problems),
+            license_max_deploy=_optional_count(read, "API_LICENSE_MAX_DEPLOY"),
+            license_expires=_date(read.optional_text("API_LICENSE_EXPIRES"), problems),
+            hash_scheme=_choice(read.text("API_HASH_SCHEME", defaults.hash_scheme),
+                                SUPPORTED_SCHEMES, "API_HASH_SCHEME", problems),
+            token_cache_ttl=read.seconds("API_TOKEN_CACHE_TTL", defaults.token_cache_ttl,
+                                         minimum=0.1, maximum=3600),
+        )
+        try:
+            read.finish()
+        except SettingsError as error:
+            problems = [*error.problems, *problems]
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+
+def _optional_url(read: SettingsReader, name: str) -> str | None:
+    if read.optional_text(name) is None:
+        return None
+    return read.url(name, "", schemes=_HTTP) or None
+
+
+def _optional_count(read: SettingsReader, name: str) -> int | None:
+    if read.optional_text(name) is None:
+        return None
+    return read.integer(name, 0, minimum=0, maximum=1_000_000)
+
+
+def _bootstrap_token(read: SettingsReader, problems: list[str]) -> str | None:
+    inline = read.optional_text("API_BOOTSTRAP_TOKEN")
+    path = read.optional_text("API_BOOTSTRAP_TOKEN_FILE")
+    if inline and path:
+        problems.append("MODEL_GATEWAY_API_BOOTSTRAP_TOKEN and _FILE: set one, not both")
+        return None
+    if path is None:
+        return inline
+    try:
+        value = Path(path).expanduser().read_text().strip()
+    except OSError as error:
+        problems.append(f"MODEL_GATEWAY_API_BOOTSTRAP_TOKEN_FILE: cannot read {path!r}: "
+                        f"{error.strerror}")
+        return None
+    if not value:
+        problems.append(f"MODEL_GATEWAY_API_BOOTSTRAP_TOKEN_FILE: {path!r} is empty")
+        return None
+    return value
+
+
+def _trusted_secret(read: SettingsReader, problems: list[str]) -> str | None:
+    value = read.optional_text("API_TRUSTED_HEADER_SECRET")
+    if value is not None and len(value) < 16:
+        problems.append("MODEL_GATEWAY_API_TRUSTED_HEADER_SECRET: must be at least 16 "
+                        "characters")
+        return None
+    return value
+
+
+def _schemes(raw: str | None, problems: list[str]) -> tuple[str, ...]:
+    if raw is None:
+        return DEFAULT_URI_SCHEMES
+    schemes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    if not schemes or not all(scheme.isalnum() for scheme in schemes):
+        problems.append("MODEL_GATEWAY_API_MODEL_URI_SCHEMES: expected URI schemes separated "
+                        f"by commas, got {raw!r}")
+        return DEFAULT_URI_SCHEMES
+    return schemes
+
+
+def _date(raw: str | None, problems: list[str]) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"MODEL_GATEWAY_API_LICENSE_EXPIRES: expected an ISO date, got {raw!r}")
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _choice(value: str, allowed: tuple[str, ...], name: str, problems: list[str]) -> str:
+    if value not in allowed:
+        problems.append(f"MODEL_GATEWAY_{name}: expected one of {', '.join(allowed)}, "
+                        f"got {value!r}")
+        return allowed[0]
+    return value

@@ -1,0 +1,101 @@
+"""API tokens at rest: one labelled Secret per token, holding its hash and its grant.
+
+A token Secret is named ``api-token-<token id>`` and labelled ``model-gateway.io/secret=
+api-token`` so the API can watch exactly these. Its data: ``hash`` (passlib), ``username``,
+``admin`` (``true``/``false``), ``expires`` (RFC 3339 UTC, absent = never), ``created`` and an
+optional ``description``. Revoking a token deletes its Secret; every API replica's watch
+cache sees the deletion and stops accepting the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from gateway.kube import secretdata, views
+from gateway.kube.client import SECRETS, Kube, Object
+from gateway.kube.views import MalformedObject
+
+PURPOSE_LABEL: Final = "model-gateway.io/secret"
+PURPOSE: Final = "api-token"
+SELECTOR: Final = f"{PURPOSE_LABEL}={PURPOSE}"
+_NAME_PREFIX: Final = "api-token-"
+
+
+def secret_name(token_id: str) -> str:
+    return f"{_NAME_PREFIX}{token_id}"
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """One issued token's grant; ``hash`` stays out of ``repr``."""
+
+    id: str
+    username: str
+    admin: bool
+    created: datetime
+    expires: datetime | None = None
+    description: str | None = None
+    hash: str = field(default="", repr=False)
+    resource_version: str = ""
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
+
+
+def parse(secret: Mapping[str, Any]) -> ApiToken:
+    """The view of a token Secret; raises :class:`MalformedObject` naming the field."""
+    meta = views.metadata(secret)
+    name: str = meta["name"]
+    if not name.startswith(_NAME_PREFIX):
+        raise MalformedObject(f"metadata.name: {name!r} is not an API token Secret")
+    data = secretdata.decode(secret)
+    for required in ("hash", "username"):
+        if not data.get(required):
+            raise MalformedObject(f"data.{required}: missing")
+    return ApiToken(id=name.removeprefix(_NAME_PREFIX), username=data["username"],
+                    admin=data.get("admin") == "true",
+                    created=_time(data.get("created"), "created") or datetime.fromtimestamp(
+                        0, UTC),
+                    expires=_time(data.get("expires"), "expires"),
+                    description=data.get("description") or None, hash=data["hash"],
+                    resource_version=str(meta.get("resourceVersion") or ""))
+
+
+def _time(value: str | None, key: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise MalformedObject(f"data.{key}: not an RFC 3339 time") from error
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _format(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def manifest(*, namespace: str, token: ApiToken) -> Object:
+    values = {"hash": token.hash, "username": token.username,
+              "admin": "true" if token.admin else "false", "created": _format(token.created)}
+    if token.expires is not None:
+        values["expires"] = _format(token.expires)
+    if token.description:
+        values["description"] = token.description
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": secret_name(token.id), "namespace": namespace,
+                         "labels": {PURPOSE_LABEL: PURPOSE}},
+            "data": secretdata.encode(values)}
+
+
+async def create(kube: Kube, *, namespace: str, token: ApiToken) -> ApiToken:
+    return parse(await kube.create(SECRETS, namespace=namespace,
+                                   body=manifest(namespace=namespace, token=token)))
+
+
+async def delete(kube: Kube, *, namespace: str, token_id: str) -> None:
+    """Revoke: NotFound when there is no such token."""
+    await kube.delete(SECRETS, namespace=namespace, name=secret_name(token_id))

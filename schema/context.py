@@ -1,0 +1,48 @@
+"""The typed GraphQL context: who is asking, and the services resolvers use.
+
+:class:`Services` is built once per process by the server (the module mounting the schema);
+:class:`Context` adds the caller and a request id for each request. Resolvers take
+``info: Info`` and read ``info.context``; they never reach into the HTTP request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+from passlib.context import CryptContext
+from strawberry.types import Info as StrawberryInfo
+
+from gateway.api.auth import Principal
+from gateway.api.settings import ApiSettings
+from gateway.api.store import Store
+from gateway.kube.client import Kube
+from schema.locking import KeyedLocks
+
+
+@dataclass(frozen=True)
+class Services:
+    """Process-wide: the caches, the Kubernetes client, settings, hashing and locks."""
+
+    store: Store
+    kube: Kube
+    settings: ApiSettings
+    hashing: CryptContext
+    locks: KeyedLocks
+    clock: Callable[[], datetime]
+
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
+
+
+@dataclass(frozen=True)
+class Context:
+    services: Services
+    principal: Principal | None
+    request_id: str
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]

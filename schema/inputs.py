@@ -1,0 +1,147 @@
+"""GraphQL input types: PrimeHub's exactly, plus additive admin inputs.
+
+Update inputs default to ``UNSET`` so a resolver can tell "not sent" (keep the stored value)
+from ``null`` (clear it). ``PhDeploymentUpdateInput.name`` is additive: PrimeHub's resolver
+read it but its schema omitted it, so an SDK update with a full definition failed there.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+
+@strawberry.input
+class PhDeploymentWhereUniqueInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class PhDeploymentWhereInput:
+    id: strawberry.ID | None = None
+    group_id_in: list[str | None] | None = strawberry.field(name="groupId_in", default=None)
+    name_contains: str | None = strawberry.field(name="name_contains", default=None)
+    search: str | None = None
+    mine: bool | None = None
+
+
+@strawberry.input
+class PhDeploymentClientWhereUniqueInput:
+    deployment_id: str
+    name: str
+
+
+@strawberry.input
+class PhDeploymentCreateInput:
+    id: strawberry.ID
+    name: str | None = None
+    replicas: int | None = None
+    model_image: str | None = None
+    model_uri: str | None = strawberry.field(name="modelURI", default=None)
+    image_pull_secret: str | None = None
+    description: str | None = None
+    update_message: str | None = None
+    metadata: JSON | None = None
+    env: JSON | None = None
+    group_id: str | None = None
+    instance_type: str | None = None
+    endpoint_access_type: str | None = None
+
+
+@strawberry.input
+class PhDeploymentUpdateInput:
+    replicas: int | None = strawberry.UNSET
+    model_image: str | None = strawberry.UNSET
+    model_uri: str | None = strawberry.field(name="modelURI", default=strawberry.UNSET)
+    image_pull_secret: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    update_message: str | None = strawberry.UNSET
+    env: JSON | None = strawberry.UNSET
+    metadata: JSON | None = strawberry.UNSET
+    instance_type: str | None = strawberry.UNSET
+    endpoint_access_type: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class PhDeploymentClientCreateInput:
+    deployment_id: str | None = None
+    name: str | None = None
+
+
+# -- admin -----------------------------------------------------------------------------------
+
+
+@strawberry.input
+class WhereIdInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class GroupCreateInput:
+    name: str
+    display_name: str | None = None
+    members: list[str] | None = None
+    enabled_deployment: bool | None = None
+    max_deploy: int | None = None
+    quota_cpu: float | None = None
+    quota_gpu: int | None = None
+    quota_memory: float | None = strawberry.field(
+        default=None, description="Gigabytes, as PrimeHub shows memory.")
+    instance_types: list[str] | None = None
+
+
+@strawberry.input
+class GroupUpdateInput:
+    display_name: str | None = strawberry.UNSET
+    members: list[str] | None = strawberry.UNSET
+    enabled_deployment: bool | None = strawberry.UNSET
+    max_deploy: int | None = strawberry.UNSET
+    quota_cpu: float | None = strawberry.UNSET
+    quota_gpu: int | None = strawberry.UNSET
+    quota_memory: float | None = strawberry.UNSET
+    instance_types: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class TolerationInput:
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+
+
+@strawberry.input
+class InstanceTypeCreateInput:
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+    cpu_limit: float | None = None
+    memory_limit: float | None = strawberry.field(default=None, description="Gigabytes.")
+    gpu_limit: int | None = None
+    cpu_request: float | None = None
+    memory_request: float | None = strawberry.field(default=None, description="Gigabytes.")
+    node_selector: JSON | None = None
+    tolerations: list[TolerationInput] | None = None
+
+
+@strawberry.input
+class InstanceTypeUpdateInput:
+    display_name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    cpu_limit: float | None = strawberry.UNSET
+    memory_limit: float | None = strawberry.UNSET
+    gpu_limit: int | None = strawberry.UNSET
+    cpu_request: float | None = strawberry.UNSET
+    memory_request: float | None = strawberry.UNSET
+    node_selector: JSON | None = strawberry.UNSET
+    tolerations: list[TolerationInput] | None = strawberry.UNSET
+
+
+@strawberry.input
+class ApiTokenCreateInput:
+    username: str
+    admin: bool = False
+    expires_at: str | None = strawberry.field(
+        default=None, description="When the token stops working (ISO 8601); null: never.")
+    description: str | None = None

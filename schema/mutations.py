@@ -1,0 +1,203 @@
+"""Write operations of PrimeHub's contract: the deployment lifecycle and its clients.
+
+Each mutation checks, in order: the caller may act on the deployment's group (``NOT_AUTH``),
+the input (``BAD_USER_INPUT``/``ILLEGAL_ENV_NAME``, naming the field), then the rules of
+:mod:`schema.rules` when the write (re)starts a deployment. The write itself is optimistic
+(read, change, replace with the version read, retry on conflict), and the mutation returns
+once the watch cache has seen it, so the caller's next read shows it. Rule checks and their
+write hold one process-wide lock, so concurrent starts cannot both take the last slot.
+
+Client tokens: 256 random bits, hashed with the proxy's ``CryptContext`` off the event loop,
+the hash stored in the deployment's clients Secret before the name appears in the spec (the
+name is never published without its hash), the plain token returned once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import strawberry
+
+from gateway.api.tokens import new_client_token
+from gateway.kube import clientsecrets, phdeployments
+from gateway.kube.errors import AlreadyExists
+from gateway.kube.phdeployments import DeploymentSpec
+from gateway.kube.phdeployments import PhDeployment as DeploymentView
+from schema import permissions, rules, specs, validation
+from schema.context import Context, Info
+from schema.errors import BadUserInput, kube_errors
+from schema.inputs import (
+    PhDeploymentClientCreateInput,
+    PhDeploymentClientWhereUniqueInput,
+    PhDeploymentCreateInput,
+    PhDeploymentUpdateInput,
+    PhDeploymentWhereUniqueInput,
+)
+from schema.queries import present, visible_deployment
+from schema.readback import caught_up
+from schema.types import PhDeployment, PhDeploymentClientCreateResponse
+
+KIND = "phdeployments.primehub.io"
+START_LOCK = "start"
+
+
+def check_start(context: Context, *, deployment_id: str, group_id: str | None,
+                instance_type: str, already_running: bool) -> None:
+    """Every rule a (re)started deployment must satisfy, against the caches."""
+    services = context.services
+    store = services.store
+    rules.licence_valid(expires=services.settings.license_expires, now=services.clock())
+    group = rules.usable_group(store.groups.get(group_id) if group_id else None)
+    found = rules.usable_instance_type(group, instance_type,
+                                       store.instance_types.get(instance_type))
+    rules.within_quota(group, found)
+    if not already_running:
+        rules.room_to_start(group, store.deployments.values(), deployment_id=deployment_id,
+                            licence_limit=services.settings.license_max_deploy)
+
+
+async def write_spec(context: Context, deployment_id: str,
+                     change: Callable[[DeploymentView], DeploymentSpec | None]) -> DeploymentView:
+    services = context.services
+    with kube_errors(what=KIND, name=deployment_id):
+        written = await phdeployments.change_spec(services.kube, namespace=services.namespace,
+                                                  name=deployment_id, change=change)
+    await caught_up(services.store.deployments, written.name, written.resource_version)
+    return written
+
+
+async def forget_client(context: Context, deployment_id: str, client: str) -> None:
+    services = context.services
+    with kube_errors(what=KIND, name=deployment_id):
+        await clientsecrets.remove_client(services.kube, namespace=services.namespace,
+                                          deployment_id=deployment_id, client=client)
+
+
+def _now(context: Context) -> str:
+    return phdeployments.timestamp(context.services.clock())
+
+
+@strawberry.type
+class DeploymentMutations:
+    @strawberry.mutation
+    async def create_ph_deployment(self, info: Info,
+                                   data: PhDeploymentCreateInput) -> PhDeployment:
+        context = info.context
+        services = context.services
+        deployment_id = validation.deployment_id(data.id)
+        if not data.group_id:
+            raise BadUserInput("groupId", "must name a group")
+        principal = permissions.require_member(context, data.group_id)
+        group = services.store.groups.get(data.group_id)
+        spec = specs.created(data, group=rules.usable_group(group), user=principal.username,
+                             now=_now(context), settings=services.settings)
+        async with services.locks.hold(START_LOCK):
+            check_start(context, deployment_id=deployment_id, group_id=data.group_id,
+                        instance_type=spec.predictor.instance_type, already_running=False)
+            try:
+                with kube_errors(what=KIND, name=deployment_id):
+                    created = await phdeployments.create(
+                        services.kube, namespace=services.namespace, name=deployment_id,
+                        spec=spec)
+            except AlreadyExists as error:
+                raise BadUserInput("id", f'"{deployment_id}" is already taken') from error
+            await caught_up(services.store.deployments, created.name, created.resource_version)
+        return present(context, created)
+
+    @strawberry.mutation
+    async def update_ph_deployment(self, info: Info, where: PhDeploymentWhereUniqueInput,
+                                   data: PhDeploymentUpdateInput) -> PhDeployment:
+        context = info.context
+        current = visible_deployment(context, where.id)
+        principal = permissions.require_member(context, current.spec.group_id)
+        change = specs.changes(data, settings=context.services.settings)
+        now = _now(context)
+        async with context.services.locks.hold(START_LOCK):
+            check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
+                        instance_type=change.instance_type or current.spec.predictor.instance_type,
+                        already_running=not current.spec.stop)
+            before: list[str] = []
+
+            def apply(fresh: DeploymentView) -> DeploymentSpec:
+                before[:] = fresh.spec.endpoint.clients
+                return specs.updated(fresh.spec, change, user=principal.username, now=now)
+
+            written = await write_spec(context, current.name, apply)
+        for client in specs.dropped_clients(before, written.spec):
+            await forget_client(context, written.name, client)
+        return present(context, written)
+
+    @strawberry.mutation
+    async def deploy_ph_deployment(self, info: Info,
+                                   where: PhDeploymentWhereUniqueInput) -> PhDeployment:
+        context = info.context
+        current = visible_deployment(context, where.id)
+        principal = permissions.require_member(context, current.spec.group_id)
+        now = _now(context)
+        async with context.services.locks.hold(START_LOCK):
+            check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
+                        instance_type=current.spec.predictor.instance_type,
+                        already_running=not current.spec.stop)
+            written = await write_spec(context, current.name, lambda fresh: specs.started(
+                fresh.spec, user=principal.username, now=now))
+        return present(context, written)
+
+    @strawberry.mutation
+    async def stop_ph_deployment(self, info: Info,
+                                 where: PhDeploymentWhereUniqueInput) -> PhDeployment:
+        context = info.context
+        current = visible_deployment(context, where.id)
+        principal = permissions.require_member(context, current.spec.group_id)
+        now = _now(context)
+        written = await write_spec(context, current.name, lambda fresh: specs.stopped(
+            fresh.spec, user=principal.username, now=now))
+        return present(context, written)
+
+    @strawberry.mutation
+    async def delete_ph_deployment(self, info: Info,
+                                   where: PhDeploymentWhereUniqueInput) -> PhDeployment:
+        context = info.context
+        services = context.services
+        current = visible_deployment(context, where.id)
+        permissions.require_member(context, current.spec.group_id)
+        with kube_errors(what=KIND, name=current.name):
+            await phdeployments.delete(services.kube, namespace=services.namespace,
+                                       name=current.name)
+        await caught_up(services.store.deployments, current.name, None)
+        return PhDeployment.gone(current.name)
+
+    @strawberry.mutation
+    async def create_ph_deployment_client(
+            self, info: Info,
+            data: PhDeploymentClientCreateInput) -> PhDeploymentClientCreateResponse:
+        context = info.context
+        services = context.services
+        current = visible_deployment(context, data.deployment_id or "")
+        permissions.require_member(context, current.spec.group_id)
+        name = validation.client_name(data.name)
+        token = new_client_token()
+        hash_ = await asyncio.to_thread(services.hashing.hash, token)
+        with kube_errors(what=KIND, name=current.name):
+            await clientsecrets.put_client(services.kube, deployment=current, client=name,
+                                           hash_=hash_)
+        added = name not in current.spec.endpoint.clients
+        try:
+            await write_spec(context, current.name,
+                             lambda fresh: specs.with_client(fresh.spec, name))
+        except BaseException:
+            if added:  # do not leave a hash behind for a name the spec never listed
+                await forget_client(context, current.name, name)
+            raise
+        return PhDeploymentClientCreateResponse(name=name, plain_text_token=token)
+
+    @strawberry.mutation
+    async def delete_ph_deployment_client(
+            self, info: Info, where: PhDeploymentClientWhereUniqueInput) -> PhDeployment | None:
+        context = info.context
+        current = visible_deployment(context, where.deployment_id)
+        permissions.require_member(context, current.spec.group_id)
+        written = await write_spec(context, current.name,
+                                   lambda fresh: specs.without_client(fresh.spec, where.name))
+        await forget_client(context, current.name, where.name)
+        return present(context, written)

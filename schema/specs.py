@@ -1,0 +1,136 @@
+"""From validated input to the spec that is stored: pure functions, PrimeHub's semantics.
+
+- Create: ``stop: false``, access ``public`` unless told, one replica unless told, the id as
+  the name unless told (the resource requires a ``displayName``), the caller recorded as
+  ``userId``/``userName``.
+- Update: only the fields sent change (``null`` clears an optional one); it (re)starts the
+  deployment and records the caller. Switching to ``public`` drops the clients (their hashes
+  go too), so no credential outlives the access type that needed it.
+- Start/stop: ``stop`` and PrimeHub's messages ``Deployment Started``/``Deployment Stopped``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from strawberry import UNSET
+
+from gateway.api.settings import ApiSettings
+from gateway.kube.groups import Group
+from gateway.kube.phdeployments import DeploymentSpec, Endpoint, Predictor
+from schema import validation
+from schema.errors import BadUserInput
+from schema.inputs import PhDeploymentCreateInput, PhDeploymentUpdateInput
+
+STARTED = "Deployment Started"
+STOPPED = "Deployment Stopped"
+
+
+def created(data: PhDeploymentCreateInput, *, group: Group, user: str, now: str,
+            settings: ApiSettings) -> DeploymentSpec:
+    """The spec of a new deployment (``data`` validated here, field by field)."""
+    return DeploymentSpec(
+        predictor=Predictor(
+            replicas=validation.replicas(1 if data.replicas is None else data.replicas,
+                                         maximum=settings.max_replicas),
+            model_image=validation.model_image(data.model_image),
+            instance_type=validation.instance_type(data.instance_type),
+            model_uri=validation.model_uri(data.model_uri, schemes=settings.model_uri_schemes),
+            image_pull_secret=validation.image_pull_secret(data.image_pull_secret),
+            metadata=validation.metadata(data.metadata)),
+        display_name=validation.text(data.name, field="name", limit=validation.MAX_NAME)
+        or data.id,
+        user_id=user, user_name=user, group_id=group.name, group_name=group.name, stop=False,
+        description=validation.text(data.description, field="description"),
+        update_message=validation.text(data.update_message, field="updateMessage"),
+        update_time=now, env=validation.env(data.env),
+        endpoint=Endpoint(access_type=validation.access_type(
+            data.endpoint_access_type or "public")))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A validated update: replacements for spec and predictor fields."""
+
+    spec: dict[str, Any] = field(default_factory=dict)
+    predictor: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def instance_type(self) -> str | None:
+        value = self.predictor.get("instance_type")
+        return value if isinstance(value, str) else None
+
+
+def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
+    """Validate what an update sends; absent fields are not in the result."""
+    spec: dict[str, Any] = {}
+    predictor: dict[str, Any] = {}
+    if data.replicas is not UNSET and data.replicas is not None:
+        predictor["replicas"] = validation.replicas(data.replicas, maximum=settings.max_replicas)
+    if data.model_image is not UNSET and data.model_image is not None:
+        predictor["model_image"] = validation.model_image(data.model_image)
+    if data.model_uri is not UNSET:
+        predictor["model_uri"] = validation.model_uri(data.model_uri,
+                                                      schemes=settings.model_uri_schemes)
+    if data.image_pull_secret is not UNSET:
+        predictor["image_pull_secret"] = validation.image_pull_secret(data.image_pull_secret)
+    if data.instance_type is not UNSET and data.instance_type:
+        predictor["instance_type"] = validation.instance_type(data.instance_type)
+    if data.metadata is not UNSET:
+        predictor["metadata"] = validation.metadata(data.metadata)
+    if data.env is not UNSET:
+        spec["env"] = validation.env(data.env)
+    if data.name is not UNSET and data.name:  # the resource requires a name: never cleared
+        spec["display_name"] = validation.text(data.name, field="name", limit=validation.MAX_NAME)
+    for key, value, name, limit in (
+            ("description", data.description, "description", validation.MAX_TEXT),
+            ("update_message", data.update_message, "updateMessage", validation.MAX_TEXT)):
+        if value is not UNSET:
+            spec[key] = validation.text(value, field=name, limit=limit)
+    if data.endpoint_access_type is not UNSET and data.endpoint_access_type:
+        spec["access_type"] = validation.access_type(data.endpoint_access_type)
+    return Changes(spec=spec, predictor=predictor)
+
+
+def updated(current: DeploymentSpec, change: Changes, *, user: str, now: str) -> DeploymentSpec:
+    values = dict(change.spec)
+    access = values.pop("access_type", current.endpoint.access_type)
+    clients = current.endpoint.clients if access == "private" else ()
+    return replace(current, predictor=replace(current.predictor, **change.predictor),
+                   endpoint=Endpoint(access_type=access, clients=clients), stop=False,
+                   user_id=user, user_name=user, update_time=now, **values)
+
+
+def started(current: DeploymentSpec, *, user: str, now: str) -> DeploymentSpec:
+    return replace(current, stop=False, update_message=STARTED, user_id=user, user_name=user,
+                   update_time=now)
+
+
+def stopped(current: DeploymentSpec, *, user: str, now: str) -> DeploymentSpec:
+    return replace(current, stop=True, update_message=STOPPED, user_id=user, user_name=user,
+                   update_time=now)
+
+
+def with_client(current: DeploymentSpec, name: str) -> DeploymentSpec | None:
+    """The spec listing client ``name`` (``None``: it already does)."""
+    if name in current.endpoint.clients:
+        return None
+    return replace(current, update_message=f"Create the client {name}",
+                   endpoint=replace(current.endpoint,
+                                    clients=(*current.endpoint.clients, name)))
+
+
+def without_client(current: DeploymentSpec, name: str) -> DeploymentSpec:
+    if name not in current.endpoint.clients:
+        raise BadUserInput("name", f'deployment has no client "{name}"')
+    return replace(current, update_message=f"Delete the client {name}",
+                   endpoint=replace(current.endpoint, clients=tuple(
+                       client for client in current.endpoint.clients if client != name)))
+
+
+def dropped_clients(before: Iterable[str], after: DeploymentSpec) -> list[str]:
+    """The clients an update removed (their hashes must go too)."""
+    return [name for name in before if name not in after.endpoint.clients]
+

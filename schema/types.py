@@ -1,0 +1,302 @@
+"""GraphQL object types: PrimeHub's shapes exactly (reference/primehub-contract.md), plus
+additive fields and admin types.
+
+Each type is built from a cached view by its ``from_view``; fields that need more than the
+view (an instance type, pods, usage counts) resolve from the caches in the context. Additive
+fields: ``Group.members``, the quota fields the SDK's ``groups list`` asks for
+(``quotaCpu``, ``quotaGpu``, ``quotaMemory`` = our per-pod quota; ``projectQuota*`` = null, we
+have no group-total quota), ``User.firstName/lastName/email`` (null), ``ApiToken``.
+
+History entries are deployments built from the recorded spec, with PrimeHub's id
+``<id>-<time>``, no status, pods or history of their own.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway.kube import phdeployments as views
+from gateway.kube.apitokens import ApiToken as ApiTokenView
+from gateway.kube.groups import Group as GroupView
+from gateway.kube.instancetypes import InstanceType as InstanceTypeView
+from gateway.kube.quantities import GIGA
+from schema.context import Info
+from schema.rules import running
+
+
+@strawberry.type
+class EnvVar:
+    name: str | None = None
+    value: str | None = None
+
+
+@strawberry.type
+class Pod:
+    name: str | None = None
+    phase: str | None = None
+    log_endpoint: str | None = None
+
+
+@strawberry.type
+class PhDeploymentClient:
+    name: str | None = None
+
+
+@strawberry.type
+class PhDeploymentClientCreateResponse:
+    name: str | None = None
+    plain_text_token: str | None = None
+
+
+@strawberry.type
+class Toleration:
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+
+
+def _gigabytes(amount: float | None) -> float | None:
+    return None if amount is None else amount / GIGA
+
+
+@strawberry.type
+class InstanceType:
+    id: strawberry.ID
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    cpu_limit: float | None = None
+    memory_limit: float | None = None
+    gpu_limit: int | None = None
+    cpu_request: float | None = None
+    memory_request: float | None = None
+    is_global: bool | None = strawberry.field(name="global", default=False)
+    tolerations: list[Toleration | None] = strawberry.field(default_factory=list)
+    node_selector: JSON | None = None
+
+    @classmethod
+    def from_view(cls, view: InstanceTypeView) -> InstanceType:
+        spec = view.spec
+        return cls(id=strawberry.ID(view.name), name=view.name, display_name=view.display_name,
+                   description=spec.description, cpu_limit=spec.cpu_limit or 0.0,
+                   memory_limit=_gigabytes(spec.memory_limit), gpu_limit=spec.gpu_limit,
+                   cpu_request=spec.cpu_request or 0.0,
+                   memory_request=_gigabytes(spec.memory_request),
+                   tolerations=[Toleration(key=item.key, operator=item.operator,
+                                           value=item.value, effect=item.effect)
+                                for item in spec.tolerations],
+                   node_selector=JSON(dict(spec.node_selector)))
+
+    @classmethod
+    def missing(cls, name: str) -> InstanceType:
+        """PrimeHub's stand-in for a deployment whose instance type was deleted."""
+        return cls(id=strawberry.ID(f"{name}-not-found"), name=name)
+
+
+@strawberry.type
+class HistoryItem:
+    time: str | None = None
+    deployment: PhDeployment | None = None
+
+
+@strawberry.type
+class PhDeployment:
+    id: strawberry.ID
+    status: str | None = None
+    message: str | None = None
+    name: str | None = None
+    description: str | None = None
+    update_message: str | None = None
+    metadata: JSON | None = None
+    stop: bool | None = None
+    user_id: str | None = None
+    user_name: str | None = None
+    group_id: str | None = None
+    group_name: str | None = None
+    endpoint: str | None = None
+    model_image: str | None = None
+    model_uri: str | None = strawberry.field(name="modelURI", default=None)
+    replicas: int | None = None
+    available_replicas: int | None = None
+    image_pull_secret: str | None = None
+    creation_time: str | None = None
+    last_updated_time: str | None = None
+    env: list[EnvVar | None] | None = None
+    endpoint_access_type: str | None = None
+    endpoint_clients: list[PhDeploymentClient | None] | None = None
+    deployment_id: strawberry.Private[str]
+    instance_type_name: strawberry.Private[str]
+    recorded: strawberry.Private[tuple[views.HistoryEntry, ...]] = ()
+    live: strawberry.Private[bool] = True
+
+    @classmethod
+    def from_view(cls, view: views.PhDeployment, *, public_url: str | None) -> PhDeployment:
+        status = view.status
+        endpoint = status.endpoint
+        if endpoint is None and public_url is not None:
+            endpoint = f"{public_url}/deployment/{view.name}/api/v1.0/predictions"
+        return cls._from_spec(
+            view.spec, id=view.name, deployment_id=view.name, status=view.effective_status,
+            message=status.message, endpoint=endpoint,
+            available_replicas=status.available_replicas,
+            creation_time=view.creation_timestamp, recorded=status.history, live=True)
+
+    @classmethod
+    def from_history(cls, deployment_id: str, entry: views.HistoryEntry) -> PhDeployment:
+        return cls._from_spec(entry.spec, id=f"{deployment_id}-{entry.time}",
+                              deployment_id=deployment_id, live=False)
+
+    @classmethod
+    def gone(cls, deployment_id: str) -> PhDeployment:
+        """What ``deletePhDeployment`` returns: the id of what was deleted."""
+        return cls(id=strawberry.ID(deployment_id), deployment_id=deployment_id,
+                   instance_type_name="", live=False)
+
+    @classmethod
+    def _from_spec(cls, spec: views.DeploymentSpec, *, id: str, deployment_id: str,
+                   status: str | None = None, message: str | None = None,
+                   endpoint: str | None = None, available_replicas: int | None = None,
+                   creation_time: str | None = None,
+                   recorded: tuple[views.HistoryEntry, ...] = (),
+                   live: bool) -> PhDeployment:
+        predictor = spec.predictor
+        return cls(
+            id=strawberry.ID(id), status=status, message=message, name=spec.display_name,
+            description=spec.description, update_message=spec.update_message,
+            metadata=JSON(dict(predictor.metadata)), stop=spec.stop, user_id=spec.user_id,
+            user_name=spec.user_name, group_id=spec.group_id, group_name=spec.group_name,
+            endpoint=endpoint, model_image=predictor.model_image, model_uri=predictor.model_uri,
+            replicas=predictor.replicas, available_replicas=available_replicas,
+            image_pull_secret=predictor.image_pull_secret, creation_time=creation_time,
+            last_updated_time=spec.update_time,
+            env=[EnvVar(name=item.name, value=item.value) for item in spec.env],
+            endpoint_access_type=spec.endpoint.access_type,
+            endpoint_clients=[PhDeploymentClient(name=name) for name in spec.endpoint.clients],
+            deployment_id=deployment_id, instance_type_name=predictor.instance_type,
+            recorded=recorded, live=live)
+
+    @strawberry.field
+    def instance_type(self, info: Info) -> InstanceType | None:
+        if not self.instance_type_name:
+            return None
+        found = info.context.services.store.instance_types.get(self.instance_type_name)
+        if found is None:
+            return InstanceType.missing(self.instance_type_name)
+        return InstanceType.from_view(found)
+
+    @strawberry.field
+    def pods(self, info: Info) -> list[Pod | None] | None:
+        if not self.live:
+            return []
+        services = info.context.services
+        base = f"{services.settings.api_public_url}/logs/namespaces/{services.namespace}"
+        return [Pod(name=pod.name, phase=pod.phase,
+                    log_endpoint=f"{base}/phdeployments/{pod.name}")
+                for pod in services.store.pods_of(self.deployment_id)]
+
+    @strawberry.field
+    def history(self) -> list[HistoryItem | None] | None:
+        return [HistoryItem(time=entry.time,
+                            deployment=PhDeployment.from_history(self.deployment_id, entry))
+                for entry in self.recorded]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None = None
+    end_cursor: str | None = None
+    current_page: int | None = None
+    total_page: int | None = None
+
+
+@strawberry.type
+class PhDeploymentEdge:
+    node: PhDeployment
+    cursor: str
+
+
+@strawberry.type
+class PhDeploymentConnection:
+    page_info: PageInfo
+    edges: list[PhDeploymentEdge | None]
+
+
+@strawberry.type
+class Group:
+    id: strawberry.ID
+    name: str | None = None
+    display_name: str | None = None
+    enabled_deployment: bool | None = None
+    max_deploy: int | None = None
+    quota_cpu: float | None = None
+    quota_gpu: int | None = None
+    quota_memory: float | None = None
+    project_quota_cpu: float | None = None
+    project_quota_gpu: int | None = None
+    project_quota_memory: float | None = None
+    members: list[str] | None = None
+    instance_type_names: strawberry.Private[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_view(cls, view: GroupView) -> Group:
+        spec = view.spec
+        return cls(id=strawberry.ID(view.name), name=view.name, display_name=view.display_name,
+                   enabled_deployment=spec.enabled_deployment, max_deploy=spec.max_deploy,
+                   quota_cpu=spec.quota.cpu, quota_gpu=spec.quota.gpu,
+                   quota_memory=_gigabytes(spec.quota.memory), members=list(spec.members),
+                   instance_type_names=spec.instance_types)
+
+    @strawberry.field
+    def deployments_usage(self, info: Info) -> int | None:
+        return running(info.context.services.store.deployments.values(), group_id=self.id)
+
+    @strawberry.field
+    def instance_types(self, info: Info) -> list[InstanceType | None] | None:
+        cache = info.context.services.store.instance_types
+        return [InstanceType.from_view(found) for name in self.instance_type_names
+                if (found := cache.get(name)) is not None]
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    username: str | None = None
+    is_admin: bool | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    group_names: strawberry.Private[frozenset[str] | None] = None  # None: every group
+
+    @strawberry.field
+    def effective_groups(self, info: Info) -> list[Group | None] | None:
+        groups = info.context.services.store.groups
+        found = [view for view in groups.values()
+                 if self.group_names is None or view.name in self.group_names]
+        return [Group.from_view(view) for view in sorted(found, key=lambda view: view.name)]
+
+
+@strawberry.type
+class ApiToken:
+    id: strawberry.ID
+    username: str
+    admin: bool
+    created_at: str
+    expires_at: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def from_view(cls, view: ApiTokenView) -> ApiToken:
+        return cls(id=strawberry.ID(view.id), username=view.username, admin=view.admin,
+                   created_at=view.created.isoformat(),
+                   expires_at=view.expires.isoformat() if view.expires else None,
+                   description=view.description)
+
+
+@strawberry.type
+class ApiTokenCreateResponse:
+    token: str = strawberry.field(description="The plain token: shown this once, never again.")
+    api_token: ApiToken

@@ -1,0 +1,108 @@
+"""Fixtures for the API's integration tests: the local cluster with our CRDs, the real API.
+
+The ``cluster`` and ``kube`` fixtures come from ``tests/conftest.py`` (a fresh in-process local
+cluster per test). CRDs are installed from the chart, their single source
+(:func:`gateway.kube.crds.install`).
+``start_api`` runs the real server (``gateway.api.server.running``) on a free port; ``world``
+seeds instance types, groups and users through the admin GraphQL API itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aiohttp
+import pytest
+from apikit import BOOTSTRAP, PUBLIC, PUBLIC_API, Api, World, eventually
+from kubernetes_asyncio.client import ApiClient
+
+from gateway.api.server import running
+from gateway.api.settings import ApiSettings
+from gateway.kube import crds
+from gateway.kube.client import Kube
+from gateway.localcluster import LocalCluster
+
+StartApi = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def kubeclient(kube: ApiClient) -> Kube:
+    """The project's raw-JSON client on the local cluster, with the chart's CRDs installed."""
+    client = Kube(kube)
+    await crds.install(client)
+    return client
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def start_api(cluster: LocalCluster, kubeclient: Kube,
+                    http: aiohttp.ClientSession) -> AsyncIterator[StartApi]:
+    """Start real API servers against the local cluster; each ready (caches loaded)."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**overrides: Any) -> Api:
+            options: dict[str, Any] = {
+                "port": 0, "kubernetes_url": cluster.url, "namespace": "default",
+                "bootstrap_token": BOOTSTRAP, "api_public_url": PUBLIC_API,
+                "public_url": PUBLIC, "hash_scheme": "pbkdf2_sha256",
+            } | overrides
+            url = await stack.enter_async_context(running(ApiSettings(**options)))
+
+            async def ready() -> None:
+                async with http.get(f"{url}/readyz") as response:
+                    assert response.status == 200
+
+            await eventually(ready)
+            return Api(http, url)
+
+        yield start
+
+
+@pytest.fixture
+async def api(start_api: StartApi) -> Api:
+    """One API server with the default test settings."""
+    return await start_api()
+
+
+CREATE_TOKEN = """mutation ($data: ApiTokenCreateInput!) {
+  createApiToken(data: $data) { token apiToken { id } } }"""
+
+
+async def seed(api: Api) -> World:
+    """Instance types, three groups and four users, created through the admin API."""
+    await api.data("""mutation {
+      a: createInstanceType(data: {name: "cpu-1", displayName: "CPU 1", cpuLimit: 1,
+                                   memoryLimit: 1, cpuRequest: 0.5, memoryRequest: 0.5}) { id }
+      b: createInstanceType(data: {name: "gpu-1", cpuLimit: 4, memoryLimit: 16, gpuLimit: 1,
+          nodeSelector: {accelerator: "t4"},
+          tolerations: [{key: "gpu", operator: "Exists", effect: "NoSchedule"}]}) { id }
+    }""")
+    await api.data("""mutation {
+      a: createGroup(data: {name: "team-a", displayName: "Team A", members: ["alice"],
+          enabledDeployment: true, maxDeploy: 2, quotaCpu: 2, quotaMemory: 4,
+          instanceTypes: ["cpu-1"]}) { id }
+      b: createGroup(data: {name: "team-b", members: ["bob"], enabledDeployment: true,
+          instanceTypes: ["cpu-1", "gpu-1"]}) { id }
+      c: createGroup(data: {name: "team-off", members: ["carol"],
+          instanceTypes: ["cpu-1"]}) { id }
+    }""")
+    tokens = await asyncio.gather(*(
+        api.data(CREATE_TOKEN, {"data": {"username": name, "admin": name == "root"}})
+        for name in ("alice", "bob", "carol", "root")))
+    alice, bob, carol, root = (found["createApiToken"]["token"] for found in tokens)
+    return World(alice=alice, bob=bob, carol=carol, root=root)
+
+
+@pytest.fixture
+async def world(api: Api) -> World:
+    """The seeded users (see :class:`apikit.World`)."""
+    return await seed(api)

@@ -1,0 +1,135 @@
+"""Deployment clients: a 256-bit token returned once, only its hash stored, in the owned Secret."""
+
+from __future__ import annotations
+
+import json
+
+import sdkdocs
+from apikit import Api, World, deployment, eventually
+
+from gateway.kube import clientsecrets, phdeployments
+from gateway.kube.client import SECRETS, Kube
+from gateway.kube.errors import NotFound
+from gateway.kube.phdeployments import PHDEPLOYMENTS
+from proxy.hashing import make_context
+
+CLIENT = """mutation ($data: PhDeploymentClientCreateInput!) {
+  createPhDeploymentClient(data: $data) { name plainTextToken } }"""
+DELETE_CLIENT = """mutation ($where: PhDeploymentClientWhereUniqueInput!) {
+  deletePhDeploymentClient(where: $where) { id endpointClients { name } } }"""
+CONTEXT = make_context()
+
+
+async def stored_hashes(kube: Kube, deployment_id: str) -> dict[str, str]:
+    secret = await kube.get(SECRETS, namespace="default",
+                            name=clientsecrets.secret_name(deployment_id))
+    return dict(clientsecrets.parse(secret).hashes)
+
+
+async def test_a_client_token_is_returned_once_and_stored_as_a_hash(
+        api: Api, world: World, kubeclient: Kube) -> None:
+    """The plain token verifies against the stored hash; the CR holds only the name."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00001",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    made = (await api.data(CLIENT, {"data": {"deploymentId": "iris-00001", "name": "app"}},
+                           token=world.alice, form=True))["createPhDeploymentClient"]
+    token = made["plainTextToken"]
+    assert made["name"] == "app"
+    assert token.startswith("mgc_")
+    assert len(token) == 47
+
+    hashes = await stored_hashes(kubeclient, "iris-00001")
+    assert list(hashes) == ["app"]
+    assert hashes["app"].startswith("$pbkdf2-sha256$")
+    assert CONTEXT.verify(token, hashes["app"])
+
+    secret = await kubeclient.get(SECRETS, namespace="default", name="deploy-iris-00001-clients")
+    resource = await kubeclient.get(PHDEPLOYMENTS, namespace="default", name="iris-00001")
+    assert secret["metadata"]["ownerReferences"][0]["uid"] == resource["metadata"]["uid"]
+    assert resource["spec"]["endpoint"]["clients"] == [{"name": "app"}]
+    assert hashes["app"] not in json.dumps(resource)
+    assert token not in json.dumps(resource)
+
+    got = await api.data(sdkdocs.GET, {"where": {"id": "iris-00001"}}, token=world.alice)
+    assert got["phDeployment"]["endpointClients"] == [{"name": "app"}]
+    assert hashes["app"] not in json.dumps(got)
+
+
+async def test_a_same_named_client_is_replaced(api: Api, world: World,
+                                               kubeclient: Kube) -> None:
+    """Creating a client again replaces its token: the old one stops matching."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00002",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    variables = {"data": {"deploymentId": "iris-00002", "name": "app"}}
+    first = (await api.data(CLIENT, variables, token=world.alice))["createPhDeploymentClient"]
+    second = (await api.data(CLIENT, variables, token=world.alice))["createPhDeploymentClient"]
+    assert first["plainTextToken"] != second["plainTextToken"]
+    stored = (await stored_hashes(kubeclient, "iris-00002"))["app"]
+    assert CONTEXT.verify(second["plainTextToken"], stored)
+    assert not CONTEXT.verify(first["plainTextToken"], stored)
+    resource = phdeployments.parse(await kubeclient.get(PHDEPLOYMENTS, namespace="default",
+                                                        name="iris-00002"))
+    assert resource.spec.endpoint.clients == ("app",)
+    assert resource.spec.update_message == "Create the client app"
+
+
+async def test_deleting_a_client_removes_name_and_hash(api: Api, world: World,
+                                                       kubeclient: Kube) -> None:
+    """deletePhDeploymentClient removes the spec name and the Secret key; unknown names fail."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00003",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    for name in ("app", "batch"):
+        await api.data(CLIENT, {"data": {"deploymentId": "iris-00003", "name": name}},
+                       token=world.alice)
+    left = await api.data(DELETE_CLIENT, {"where": {"deploymentId": "iris-00003",
+                                                    "name": "app"}}, token=world.alice)
+    assert left["deletePhDeploymentClient"]["endpointClients"] == [{"name": "batch"}]
+    assert list(await stored_hashes(kubeclient, "iris-00003")) == ["batch"]
+    error = await api.error(DELETE_CLIENT, {"where": {"deploymentId": "iris-00003",
+                                                      "name": "app"}}, token=world.alice)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "name"}
+
+
+async def test_clients_of_unknown_deployments_are_not_found(api: Api, world: World) -> None:
+    """A client for a deployment that does not exist: PrimeHub's not-found sentence."""
+    error = await api.error(CLIENT, {"data": {"deploymentId": "ghost-0001", "name": "app"}},
+                            token=world.alice)
+    assert error["message"] == 'phdeployments.primehub.io "ghost-0001" not found'
+
+
+async def test_switching_to_public_drops_clients_and_hashes(api: Api, world: World,
+                                                            kubeclient: Kube) -> None:
+    """A deployment made public loses its clients: names and hashes both go."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00004",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    await api.data(CLIENT, {"data": {"deploymentId": "iris-00004", "name": "app"}},
+                   token=world.alice)
+    updated = await api.data(sdkdocs.UPDATE, {"where": {"id": "iris-00004"}, "data": {
+        "endpointAccessType": "public"}}, token=world.alice)
+    assert updated["updatePhDeployment"]["endpointClients"] == []
+    assert await stored_hashes(kubeclient, "iris-00004") == {}
+
+
+async def test_deleting_a_deployment_leaves_no_client_secret_behind(
+        api: Api, world: World, kubeclient: Kube) -> None:
+    """The clients Secret is owned by the deployment: garbage-collected with it."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00005",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    await api.data(CLIENT, {"data": {"deploymentId": "iris-00005", "name": "app"}},
+                   token=world.alice)
+    await api.data(sdkdocs.DELETE, {"where": {"id": "iris-00005"}}, token=world.alice)
+
+
+    async def gone() -> None:
+        try:
+            await stored_hashes(kubeclient, "iris-00005")
+        except NotFound:
+            return
+        raise AssertionError("the clients Secret is still there")
+
+    await eventually(gone)

@@ -1,0 +1,111 @@
+"""API tokens and identities: issue, list, revoke, expiry, bootstrap admin, trusted headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sdkdocs
+from apikit import BOOTSTRAP, Api, World, deployment, eventually
+from conftest import CREATE_TOKEN, StartApi, seed
+
+from gateway.kube import apitokens
+from gateway.kube.client import SECRETS, Kube
+from proxy.hashing import make_context
+
+ME = "{ me { username isAdmin effectiveGroups { id } } }"
+SECRET = "a-shared-secret-of-sso-proxy"
+
+
+async def test_issued_tokens_authenticate_their_user(api: Api, world: World,
+                                                     kubeclient: Kube) -> None:
+    """A token acts as its user; only its hash is stored, in one labelled Secret."""
+    made = (await api.data(CREATE_TOKEN, {"data": {"username": "dave", "admin": False,
+                                                   "description": "ci"}}))["createApiToken"]
+    token, token_id = made["token"], made["apiToken"]["id"]
+    assert token.startswith(f"mga_{token_id}_")
+    me = (await api.data(ME, token=token))["me"]
+    assert me == {"username": "dave", "isAdmin": False, "effectiveGroups": []}
+
+    secret = await kubeclient.get(SECRETS, namespace="default",
+                                  name=apitokens.secret_name(token_id))
+    stored = apitokens.parse(secret)
+    assert (stored.username, stored.admin, stored.description) == ("dave", False, "ci")
+    assert make_context().verify(token, stored.hash)
+    assert token not in str(secret)
+
+    listed = (await api.data("{ apiTokens { id username admin description expiresAt } }"))
+    assert {"id": token_id, "username": "dave", "admin": False, "description": "ci",
+            "expiresAt": None} in listed["apiTokens"]
+
+
+async def test_revoked_tokens_stop_working_at_once(api: Api, world: World) -> None:
+    """After revokeApiToken returns, the token is refused (its cached verification too)."""
+    made = (await api.data(CREATE_TOKEN, {"data": {"username": "erin"}}))["createApiToken"]
+    assert (await api.data(ME, token=made["token"]))["me"]["username"] == "erin"
+    revoked = await api.data("""mutation ($where: WhereIdInput!) {
+        revokeApiToken(where: $where) { id username } }""",
+                             {"where": {"id": made["apiToken"]["id"]}})
+    assert revoked["revokeApiToken"]["username"] == "erin"
+    error = await api.error(ME, token=made["token"])
+    assert error["extensions"]["code"] == "NOT_AUTH"
+    error = await api.error("""mutation { revokeApiToken(where: {id: "000000000000"}) {
+        id } }""")
+    assert error["extensions"]["code"] == "RESOURCE_NOT_FOUND"
+
+
+async def test_tokens_expire(api: Api, world: World) -> None:
+    """A token with an expiry works until then and is refused after."""
+    expires = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    made = (await api.data(CREATE_TOKEN, {"data": {"username": "fred",
+                                                   "expiresAt": expires}}))["createApiToken"]
+    assert (await api.data(ME, token=made["token"]))["me"]["username"] == "fred"
+
+    async def refused() -> None:
+        result = await api.post(ME, token=made["token"])
+        assert result.get("errors"), "still accepted"
+        assert result["errors"][0]["extensions"]["code"] == "NOT_AUTH"
+
+    await eventually(refused, within=5)
+    error = await api.error(CREATE_TOKEN, {"data": {"username": "fred",
+                                                    "expiresAt": "2001-01-01T00:00:00Z"}})
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "expiresAt"}
+
+
+async def test_admin_tokens_are_admins(api: Api, world: World) -> None:
+    """A token issued with admin: true may use admin operations and sees every group."""
+    me = (await api.data(ME, token=world.root))["me"]
+    assert me["isAdmin"] is True
+    assert [group["id"] for group in me["effectiveGroups"]] == ["team-a", "team-b", "team-off"]
+    await api.data("{ groups { id } }", token=world.root)
+
+
+async def test_the_bootstrap_token_may_be_given_as_a_hash(start_api: StartApi) -> None:
+    """A bootstrap setting starting with ``$`` is a passlib hash of the token."""
+    api = await start_api(bootstrap_token=make_context().hash("the-real-bootstrap"),
+                          bootstrap_username="boss")
+    me = (await api.data(ME, token="the-real-bootstrap"))["me"]
+    assert (me["username"], me["isAdmin"]) == ("boss", True)
+    error = await api.error(ME, token=BOOTSTRAP)
+    assert error["extensions"]["code"] == "NOT_AUTH"
+
+
+async def test_trusted_headers_need_the_shared_secret(start_api: StartApi) -> None:
+    """X-Forwarded-User/-Groups count only with the configured secret header."""
+    api = await start_api(trusted_header_secret=SECRET, trusted_admin_group="admins")
+    world = await seed(api)
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00001")}, token=world.alice)
+    headers = {"X-Forwarded-User": "gina", "X-Forwarded-Groups": "team-a, team-x"}
+    for sent in (headers, {**headers, "X-Model-Gateway-Proxy-Secret": "not-the-secret"}):
+        ignored = await api.post(ME, token=None, headers=sent)
+        assert ignored["errors"][0]["extensions"]["code"] == "NOT_AUTH"
+    trusted = {**headers, "X-Model-Gateway-Proxy-Secret": SECRET}
+    me = await api.post(ME, token=None, headers=trusted)
+    assert me["data"]["me"] == {"username": "gina", "isAdmin": False,
+                                "effectiveGroups": [{"id": "team-a"}]}
+    got = await api.post(sdkdocs.GET, {"where": {"id": "iris-00001"}}, token=None,
+                         headers=trusted)
+    assert got["data"]["phDeployment"]["id"] == "iris-00001"
+    admin = await api.post(ME, token=None, headers={
+        "X-Forwarded-User": "hank", "X-Forwarded-Groups": "admins",
+        "X-Model-Gateway-Proxy-Secret": SECRET})
+    assert admin["data"]["me"]["isAdmin"] is True

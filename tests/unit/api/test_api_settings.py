@@ -1,0 +1,77 @@
+"""API settings: defaults, every MODEL_GATEWAY_* name, all problems at once, secrets redacted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.api.settings import DEFAULT_URI_SCHEMES, ApiSettings
+from gateway.settings import SettingsError
+
+
+def test_no_settings_means_the_defaults() -> None:
+    """An empty environment gives the documented defaults."""
+    assert ApiSettings.from_env({}) == ApiSettings()
+    assert ApiSettings().model_uri_schemes == DEFAULT_URI_SCHEMES
+
+
+def test_every_setting_is_read() -> None:
+    """Each MODEL_GATEWAY_* name lands in its field."""
+    settings = ApiSettings.from_env({
+        "MODEL_GATEWAY_API_HOST": "0.0.0.0", "MODEL_GATEWAY_API_PORT": "9000",
+        "MODEL_GATEWAY_NAMESPACE": "hub", "MODEL_GATEWAY_KUBERNETES_URL": "http://k:1/",
+        "MODEL_GATEWAY_API_PUBLIC_URL": "https://h/api/", "MODEL_GATEWAY_PUBLIC_URL": "https://h",
+        "MODEL_GATEWAY_API_BOOTSTRAP_TOKEN": "plain-token",
+        "MODEL_GATEWAY_API_TRUSTED_HEADER_SECRET": "s" * 16,
+        "MODEL_GATEWAY_API_TRUSTED_ADMIN_GROUP": "admins",
+        "MODEL_GATEWAY_API_GRAPHIQL": "yes", "MODEL_GATEWAY_API_MAX_DEPTH": "8",
+        "MODEL_GATEWAY_API_MAX_TOKENS": "500", "MODEL_GATEWAY_API_MAX_REPLICAS": "3",
+        "MODEL_GATEWAY_API_MODEL_URI_SCHEMES": "GS, s3",
+        "MODEL_GATEWAY_API_LICENSE_MAX_DEPLOY": "10",
+        "MODEL_GATEWAY_API_LICENSE_EXPIRES": "2030-01-01",
+        "MODEL_GATEWAY_API_HASH_SCHEME": "bcrypt", "MODEL_GATEWAY_API_TOKEN_CACHE_TTL": "2.5",
+    })
+    assert settings == ApiSettings(
+        host="0.0.0.0", port=9000, namespace="hub", kubernetes_url="http://k:1",
+        api_public_url="https://h/api", public_url="https://h", bootstrap_token="plain-token",
+        trusted_header_secret="s" * 16, trusted_admin_group="admins", graphiql=True,
+        max_depth=8, max_tokens=500, max_replicas=3, model_uri_schemes=("gs", "s3"),
+        license_max_deploy=10, license_expires=datetime(2030, 1, 1, tzinfo=UTC),
+        hash_scheme="bcrypt", token_cache_ttl=2.5)
+
+
+def test_the_bootstrap_token_can_come_from_a_file(tmp_path: Path) -> None:
+    """``API_BOOTSTRAP_TOKEN_FILE`` reads the token (or its hash) from a mounted file."""
+    path = tmp_path / "token"
+    path.write_text("$pbkdf2-sha256$29000$abc\n")
+    settings = ApiSettings.from_env({"MODEL_GATEWAY_API_BOOTSTRAP_TOKEN_FILE": str(path)})
+    assert settings.bootstrap_token == "$pbkdf2-sha256$29000$abc"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    """One SettingsError names each invalid setting."""
+    with pytest.raises(SettingsError) as caught:
+        ApiSettings.from_env({
+            "MODEL_GATEWAY_API_PORT": "http", "MODEL_GATEWAY_API_PUBLIC_URL": "ftp://x",
+            "MODEL_GATEWAY_API_BOOTSTRAP_TOKEN_FILE": str(tmp_path / "missing"),
+            "MODEL_GATEWAY_API_TRUSTED_HEADER_SECRET": "short",
+            "MODEL_GATEWAY_API_MODEL_URI_SCHEMES": "gs,s 3",
+            "MODEL_GATEWAY_API_LICENSE_EXPIRES": "soon",
+            "MODEL_GATEWAY_API_HASH_SCHEME": "md5",
+        })
+    named = " ".join(caught.value.problems)
+    for name in ("API_PORT", "API_PUBLIC_URL", "API_BOOTSTRAP_TOKEN_FILE",
+                 "API_TRUSTED_HEADER_SECRET", "API_MODEL_URI_SCHEMES", "API_LICENSE_EXPIRES",
+                 "API_HASH_SCHEME"):
+        assert f"MODEL_GATEWAY_{name}" in named
+    assert len(caught.value.problems) == 7
+
+
+def test_secrets_are_redacted_in_repr() -> None:
+    """Neither the bootstrap token nor the trusted-header secret appears in repr."""
+    text = repr(ApiSettings(bootstrap_token="plain-token", trusted_header_secret="s" * 16))
+    assert "plain-token" not in text
+    assert "s" * 16 not in text
+    assert "bootstrap_token=<redacted>" in text
