@@ -12,7 +12,9 @@ from graphql import GraphQLInputObjectType, GraphQLObjectType
 from schema import build_schema, sdl
 
 ROOT = Path(__file__).resolve().parents[3]
-CONTRACT = ROOT.parent / "shared" / "reference" / "primehub-contract.md"
+# A copy of shared/reference/primehub-contract.md kept in the repository, so the test runs
+# from any checkout; update it together with the shared file.
+CONTRACT = ROOT / "tests" / "contract" / "primehub-contract.md"
 SDL_FILE = ROOT / "schema" / "schema.graphql"
 _BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
 _TYPE = re.compile(r"\b(type|input)\s+(\w+)\s*\{(.*?)\}", re.DOTALL)
