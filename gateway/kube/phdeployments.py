@@ -119,6 +119,7 @@ class DeploymentStatus:
     available_replicas: int | None = None
     endpoint: str | None = None
     history: tuple[HistoryEntry, ...] = ()
+    observed_generation: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,17 +133,24 @@ class PhDeployment:
     uid: str = ""
     resource_version: str = ""
     creation_timestamp: str | None = None
+    generation: int = 1
 
     @property
     def effective_status(self) -> str:
-        return effective_status(stop=self.spec.stop, phase=self.status.phase)
+        observed = self.status.observed_generation
+        current = observed is not None and observed >= self.generation
+        return effective_status(stop=self.spec.stop,
+                                phase=self.status.phase if current else None)
 
 
 def effective_status(*, stop: bool, phase: str | None) -> str:
     """The contract's derived ``status``: what the user should see while the controller acts.
 
     Not stopped and not yet Deployed/Failed: ``Deploying``; stopped and not yet Stopped:
-    ``Stopping``; otherwise the phase (``Stopped`` when there is none).
+    ``Stopping``; otherwise the phase (``Stopped`` when there is none). A phase the controller
+    reported for an older spec (``status.observedGeneration`` behind ``metadata.generation``)
+    counts as none: right after an update the deployment is Deploying, not still Deployed, so
+    ``wait`` in the SDK waits for the new version.
     """
     if not stop and phase not in ("Deployed", "Failed"):
         return "Deploying"
@@ -166,7 +174,8 @@ def parse(obj: Mapping[str, Any]) -> PhDeployment:
         spec=parse_spec(spec, where="spec"),
         status=parse_status(status if isinstance(status, dict) else {}),
         uid=str(meta.get("uid") or ""), resource_version=str(meta.get("resourceVersion") or ""),
-        creation_timestamp=meta.get("creationTimestamp"))
+        creation_timestamp=meta.get("creationTimestamp"),
+        generation=int(meta.get("generation") or 1))
 
 
 def parse_spec(spec: Mapping[str, Any], *, where: str = "spec") -> DeploymentSpec:
@@ -225,6 +234,8 @@ def parse_status(status: Mapping[str, Any]) -> DeploymentStatus:
         available_replicas=views.field(status, "availableReplicas", int, None, where="status"),
         endpoint=views.field(status, "endpoint", str, None, where="status"),
         history=tuple(history),
+        observed_generation=views.field(status, "observedGeneration", int, None,
+                                        where="status"),
     )
 
 

@@ -98,3 +98,34 @@ def deployment(deployment_id: str, group: str = "team-a", **fields: Any) -> dict
             "modelURI": "gs://seldon-models/sklearn/iris", "env": [], "metadata": {},
             "instanceType": "cpu-1", "replicas": 1, "updateMessage": "",
             "endpointAccessType": "public", "groupId": group, **fields}
+
+
+StartApi = Callable[..., Awaitable[Api]]
+
+CREATE_TOKEN = """mutation ($data: ApiTokenCreateInput!) {
+  createApiToken(data: $data) { token apiToken { id } } }"""
+
+
+async def seed(api: Api) -> World:
+    """Instance types, three groups and four users, created through the admin API."""
+    await api.data("""mutation {
+      a: createInstanceType(data: {name: "cpu-1", displayName: "CPU 1", cpuLimit: 1,
+                                   memoryLimit: 1, cpuRequest: 0.5, memoryRequest: 0.5}) { id }
+      b: createInstanceType(data: {name: "gpu-1", cpuLimit: 4, memoryLimit: 16, gpuLimit: 1,
+          nodeSelector: {accelerator: "t4"},
+          tolerations: [{key: "gpu", operator: "Exists", effect: "NoSchedule"}]}) { id }
+    }""")
+    await api.data("""mutation {
+      a: createGroup(data: {name: "team-a", displayName: "Team A", members: ["alice"],
+          enabledDeployment: true, maxDeploy: 2, quotaCpu: 2, quotaMemory: 4,
+          instanceTypes: ["cpu-1"]}) { id }
+      b: createGroup(data: {name: "team-b", members: ["bob"], enabledDeployment: true,
+          instanceTypes: ["cpu-1", "gpu-1"]}) { id }
+      c: createGroup(data: {name: "team-off", members: ["carol"],
+          instanceTypes: ["cpu-1"]}) { id }
+    }""")
+    tokens = await asyncio.gather(*(
+        api.data(CREATE_TOKEN, {"data": {"username": name, "admin": name == "root"}})
+        for name in ("alice", "bob", "carol", "root")))
+    alice, bob, carol, root = (found["createApiToken"]["token"] for found in tokens)
+    return World(alice=alice, bob=bob, carol=carol, root=root)

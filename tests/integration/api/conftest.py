@@ -9,14 +9,13 @@ seeds instance types, groups and users through the admin GraphQL API itself.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
 import pytest
-from apikit import BOOTSTRAP, PUBLIC, PUBLIC_API, Api, World, eventually
+from apikit import BOOTSTRAP, PUBLIC, PUBLIC_API, Api, StartApi, World, eventually, seed
 from kubernetes_asyncio.client import ApiClient
 
 from gateway.api.server import running
@@ -24,8 +23,6 @@ from gateway.api.settings import ApiSettings
 from gateway.kube import crds
 from gateway.kube.client import Kube
 from gateway.localcluster import LocalCluster
-
-StartApi = Callable[..., Awaitable[Api]]
 
 
 @pytest.fixture
@@ -71,35 +68,6 @@ async def start_api(cluster: LocalCluster, kubeclient: Kube,
 async def api(start_api: StartApi) -> Api:
     """One API server with the default test settings."""
     return await start_api()
-
-
-CREATE_TOKEN = """mutation ($data: ApiTokenCreateInput!) {
-  createApiToken(data: $data) { token apiToken { id } } }"""
-
-
-async def seed(api: Api) -> World:
-    """Instance types, three groups and four users, created through the admin API."""
-    await api.data("""mutation {
-      a: createInstanceType(data: {name: "cpu-1", displayName: "CPU 1", cpuLimit: 1,
-                                   memoryLimit: 1, cpuRequest: 0.5, memoryRequest: 0.5}) { id }
-      b: createInstanceType(data: {name: "gpu-1", cpuLimit: 4, memoryLimit: 16, gpuLimit: 1,
-          nodeSelector: {accelerator: "t4"},
-          tolerations: [{key: "gpu", operator: "Exists", effect: "NoSchedule"}]}) { id }
-    }""")
-    await api.data("""mutation {
-      a: createGroup(data: {name: "team-a", displayName: "Team A", members: ["alice"],
-          enabledDeployment: true, maxDeploy: 2, quotaCpu: 2, quotaMemory: 4,
-          instanceTypes: ["cpu-1"]}) { id }
-      b: createGroup(data: {name: "team-b", members: ["bob"], enabledDeployment: true,
-          instanceTypes: ["cpu-1", "gpu-1"]}) { id }
-      c: createGroup(data: {name: "team-off", members: ["carol"],
-          instanceTypes: ["cpu-1"]}) { id }
-    }""")
-    tokens = await asyncio.gather(*(
-        api.data(CREATE_TOKEN, {"data": {"username": name, "admin": name == "root"}})
-        for name in ("alice", "bob", "carol", "root")))
-    alice, bob, carol, root = (found["createApiToken"]["token"] for found in tokens)
-    return World(alice=alice, bob=bob, carol=carol, root=root)
 
 
 @pytest.fixture

@@ -96,7 +96,8 @@ async def test_status_follows_the_controllers_phase(api: Api, world: World,
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00003")}, token=world.alice)
     await kubeclient.patch(PHDEPLOYMENTS, namespace="default", name="iris-00003",
                            subresource="status", body={"status": {
-                               "phase": "Deployed", "availableReplicas": 1, "replicas": 1,
+                               "phase": "Deployed", "observedGeneration": 1,
+                               "availableReplicas": 1, "replicas": 1,
                                "message": "Deployment is deployed and available now",
                                "endpoint": "https://elsewhere/deployment/iris-00003"}})
 

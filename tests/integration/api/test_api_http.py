@@ -6,8 +6,7 @@ import json
 
 import aiohttp
 import sdkdocs
-from apikit import BOOTSTRAP, Api, World, deployment, eventually
-from conftest import StartApi
+from apikit import BOOTSTRAP, Api, StartApi, World, deployment, eventually
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from gateway.api.server import running

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import sdkdocs
-from apikit import Api, World, deployment
-from conftest import StartApi, seed
+from apikit import Api, StartApi, World, deployment, seed
 
 
 async def test_groups_must_exist_and_have_deployment_enabled(api: Api, world: World) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 import sdkdocs
-from apikit import deployment, eventually
-from conftest import StartApi, seed
+from apikit import StartApi, deployment, eventually, seed
 from primehub import PrimeHub, PrimeHubConfig
 from primehub.utils import GraphQLException, ResourceNotFoundException
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import sdkdocs
-from apikit import BOOTSTRAP, Api, World, deployment, eventually
-from conftest import CREATE_TOKEN, StartApi, seed
+from apikit import BOOTSTRAP, CREATE_TOKEN, Api, StartApi, World, deployment, eventually, seed
 
 from gateway.kube import apitokens
 from gateway.kube.client import SECRETS, Kube

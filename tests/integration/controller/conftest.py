@@ -7,14 +7,14 @@ a real redis-server, and real controller replicas started in this process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from controllerkit import (
+    Replica,
+    StartController,
     create_group,
     create_instance_type,
     eventually,
@@ -24,7 +24,6 @@ from kubernetes_asyncio.client import ApiClient
 from redis.asyncio import Redis
 from redis_server import RedisServer
 
-from gateway.controller.reconciling import Controller
 from gateway.controller.running import ControllerProcess
 from gateway.kube import crds
 from gateway.kube.client import Kube
@@ -55,36 +54,6 @@ async def api(kube: ApiClient) -> Kube:
     await create_instance_type(client)
     await create_group(client)
     return client
-
-
-@dataclass
-class Replica:
-    """A controller replica running in this process."""
-
-    process: ControllerProcess
-    task: asyncio.Task[None]
-    redis: Redis
-    stopped: bool = False
-
-    @property
-    def controller(self) -> Controller:
-        controller = self.process.controller
-        assert controller is not None, "this replica is not leading"
-        return controller
-
-    async def stop(self) -> None:
-        """Shut the replica down the way SIGTERM does (it releases the lease)."""
-        if self.stopped:
-            return
-        self.stopped = True
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        await self.redis.aclose()
-
-
-class StartController(Protocol):
-    async def __call__(self, *, leader: bool = True, **overrides: Any) -> Replica: ...
 
 
 @pytest.fixture

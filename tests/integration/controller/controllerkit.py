@@ -12,14 +12,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 
 from gateway.controller.metrics import ControllerMetrics
+from gateway.controller.reconciling import Controller
+from gateway.controller.running import ControllerProcess
 from gateway.controller.settings import ControllerSettings
 from gateway.kube import groups, instancetypes, phdeployments
 from gateway.kube.client import DEPLOYMENTS, PODS, SERVICES, Kube, Object
@@ -166,3 +170,33 @@ async def versions(kube: Kube, name: str) -> dict[str, str]:
         obj = await kube.get(resource, namespace=NAMESPACE, name=object_name)
         found[resource.plural] = obj["metadata"]["resourceVersion"]
     return found
+
+
+@dataclass
+class Replica:
+    """A controller replica running in this process."""
+
+    process: ControllerProcess
+    task: asyncio.Task[None]
+    redis: Redis
+    stopped: bool = False
+
+    @property
+    def controller(self) -> Controller:
+        controller = self.process.controller
+        assert controller is not None, "this replica is not leading"
+        return controller
+
+    async def stop(self) -> None:
+        """Shut the replica down the way SIGTERM does (it releases the lease)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.redis.aclose()
+
+
+class StartController(Protocol):
+    async def __call__(self, *, leader: bool = True, **overrides: Any) -> Replica: ...

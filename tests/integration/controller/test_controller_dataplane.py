@@ -8,9 +8,9 @@ import asyncio
 import json
 from collections.abc import Awaitable
 
-from conftest import StartController
 from controllerkit import (
     NAMESPACE,
+    StartController,
     absent,
     create_deployment,
     eventually,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import StartController
 from controllerkit import (
     GROUP,
     IMAGE,
     NAMESPACE,
+    StartController,
     create_deployment,
     eventually,
     inject_pod_status,

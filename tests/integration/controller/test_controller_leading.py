@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import aiohttp
-from conftest import Replica, StartController
 from controllerkit import (
     NAMESPACE,
     RECONCILES,
     WRITES,
+    Replica,
+    StartController,
     create_deployment,
     eventually,
     status_of,

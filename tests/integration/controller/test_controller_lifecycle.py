@@ -3,11 +3,11 @@ controller's own promises: no write when nothing changed, nothing changed by a r
 
 from __future__ import annotations
 
-from conftest import StartController
 from controllerkit import (
     NAMESPACE,
     RECONCILES,
     WRITES,
+    StartController,
     absent,
     create_deployment,
     create_group,

@@ -180,3 +180,18 @@ def test_memory_is_shown_in_gigabytes() -> None:
     assert gigabytes("2G") == 2.0
     assert memory_quantity(1.5) == "1.5G"
     assert memory_quantity(0.0000001) == "0.0000001G"
+
+
+@pytest.mark.parametrize(("observed", "stop", "status"), [
+    (1, False, "Deploying"), (2, False, "Deployed"), (None, False, "Deploying"),
+    (1, True, "Stopping"),
+])
+def test_a_phase_for_an_older_spec_does_not_count(observed: int | None, stop: bool,
+                                                   status: str) -> None:
+    """Until the controller has seen generation 2, a Deployed phase is stale: Deploying."""
+    obj = primehub_object()
+    obj["metadata"]["generation"] = 2
+    obj["spec"]["stop"] = stop
+    obj["status"] = {"phase": "Deployed", **({"observedGeneration": observed}
+                                             if observed is not None else {})}
+    assert phdeployments.parse(obj).effective_status == status
