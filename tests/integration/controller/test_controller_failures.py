@@ -23,7 +23,7 @@ from controllerkit import (
 from redis.asyncio import Redis
 
 from gateway.kube import groups, instancetypes
-from gateway.kube.client import Kube, Object
+from gateway.kube.client import DEPLOYMENTS, Kube, Object
 from gateway.kube.groups import GroupSpec
 
 NOT_READY = [{"type": "PodScheduled", "status": "True"},
@@ -196,3 +196,19 @@ async def test_missing_group_and_instance_type(api: Kube,
 
 async def _no_pods(api: Kube, name: str) -> None:
     assert await pods_of(api, name) == []
+
+
+async def test_quota_rejection_fails_quoting_the_refusal(
+        api: Kube, start_controller: StartController) -> None:
+    """Pods refused at admission (ReplicaFailure on the Deployment): Failed, quoting why."""
+    await start_controller()
+    await create_deployment(api, "iris")
+    pod = await one_pod(api, "iris")
+    await inject_pod_status(api, pod, {"phase": "Pending", "conditions": NOT_READY})
+    refusal = ('pods "deploy-iris-x" is forbidden: exceeded quota: compute-resources, '
+               "requested: limits.cpu=1, used: limits.cpu=2, limited: limits.cpu=2")
+    await api.patch(DEPLOYMENTS, namespace=NAMESPACE, name="deploy-iris", subresource="status",
+                    body={"status": {"conditions": [{
+                        "type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                        "message": refusal}]}})
+    await failed_with(api, "iris", f"Failed because the pods were refused by a quota: {refusal}")
