@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.dev.ports import PortInUse, check_ports
+from gateway.kube.connecting import NoKubernetesConfig
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.settings import SettingsError
 from proxy.settings import ProxySettings, ProxySettingsError
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if work is not None:
             asyncio.run(work)
-    except OSError as error:  # a port in use, an unreachable address
+    except (OSError, NoKubernetesConfig) as error:  # a port in use, no cluster to talk to
         print(f"model-gateway: {error}", file=sys.stderr)
         return 1
     return 0

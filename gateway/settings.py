@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 _TRUE: Final = frozenset({"1", "t", "true", "y", "yes", "on"})
 _FALSE: Final = frozenset({"0", "f", "false", "n", "no", "off"})
+HTTP_SCHEMES: Final = frozenset({"http", "https"})
 
 
 class SettingsError(ValueError):
@@ -55,6 +56,12 @@ class SettingsReader:
     def optional_text(self, name: str) -> str | None:
         """A string setting with no default; blank means unset."""
         return self._raw(name)
+
+    def optional_url(self, name: str, *, schemes: frozenset[str]) -> str | None:
+        """An absolute URL like :meth:`url`, or ``None`` when the setting is blank."""
+        if self._raw(name) is None:
+            return None
+        return self.url(name, "", schemes=schemes) or None
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         """A whole number within ``[minimum, maximum]``."""
@@ -122,7 +129,9 @@ class SettingsReader:
             return None
         return path
 
-    def finish(self) -> None:
-        """Raise :class:`SettingsError` naming every problem met so far, if any."""
-        if self._problems:
-            raise SettingsError(self._problems)
+    def finish(self, *, also: list[str] | None = None) -> None:
+        """Raise :class:`SettingsError` naming every problem met so far, and those a caller
+        found itself (``also``: checks across settings, formats the reader does not know)."""
+        problems = [*self._problems, *(also or [])]
+        if problems:
+            raise SettingsError(problems)

@@ -23,7 +23,6 @@ from aiohttp import web
 
 from gateway.api.auth import Authenticator
 from gateway.api.graphql import ApiView, graphql_view
-from gateway.api.kubeclient import api_client
 from gateway.api.logs import LogEndpoint
 from gateway.api.metrics import Metrics
 from gateway.api.requestids import request_ids
@@ -31,6 +30,7 @@ from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
 from gateway.api.verifying import VerifiedCache
 from gateway.kube.client import Kube
+from gateway.kube.connecting import connected
 from proxy.hashing import make_context
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ GC_THRESHOLDS: Final = (50_000, 20, 100)
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    api = await api_client(settings)
-    try:
+    async with connected(url=settings.kubernetes_url, kubeconfig=settings.kubeconfig) as api:
         kube = Kube(api)
         store = Store(kube, namespace=settings.namespace)
         hashing = make_context(settings.hash_scheme)
@@ -61,8 +60,6 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await store.stop()
-    finally:
-        await api.close()
 
 
 async def _graphql(request: web.Request) -> web.StreamResponse:

@@ -37,10 +37,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from gateway.settings import SettingsError, SettingsReader
+from gateway.settings import HTTP_SCHEMES, SettingsReader
 from proxy.hashing import SUPPORTED_SCHEMES
 
-_HTTP: Final = frozenset({"http", "https"})
 _SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret"})
 DEFAULT_URI_SCHEMES: Final = ("gs", "s3", "http", "https", "pvc", "phfs")
 
@@ -89,10 +88,11 @@ class ApiSettings:
             host=read.text("API_HOST", defaults.host),
             port=read.integer("API_PORT", defaults.port, minimum=0, maximum=65535),
             namespace=read.text("NAMESPACE", defaults.namespace),
-            kubernetes_url=_optional_url(read, "KUBERNETES_URL"),
+            kubernetes_url=read.optional_url("KUBERNETES_URL", schemes=HTTP_SCHEMES),
             kubeconfig=read.optional_text("KUBECONFIG"),
-            api_public_url=read.url("API_PUBLIC_URL", defaults.api_public_url, schemes=_HTTP),
-            public_url=_optional_url(read, "PUBLIC_URL"),
+            api_public_url=read.url("API_PUBLIC_URL", defaults.api_public_url,
+                                    schemes=HTTP_SCHEMES),
+            public_url=read.optional_url("PUBLIC_URL", schemes=HTTP_SCHEMES),
             bootstrap_token=_bootstrap_token(read, problems),
             bootstrap_username=read.text("API_BOOTSTRAP_USERNAME", defaults.bootstrap_username),
             trusted_header_secret=_trusted_secret(read, problems),
@@ -113,19 +113,9 @@ class ApiSettings:
             token_cache_ttl=read.seconds("API_TOKEN_CACHE_TTL", defaults.token_cache_ttl,
                                          minimum=0.1, maximum=3600),
         )
-        try:
-            read.finish()
-        except SettingsError as error:
-            problems = [*error.problems, *problems]
-        if problems:
-            raise SettingsError(problems)
+        read.finish(also=problems)
         return settings
 
-
-def _optional_url(read: SettingsReader, name: str) -> str | None:
-    if read.optional_text(name) is None:
-        return None
-    return read.url(name, "", schemes=_HTTP) or None
 
 
 def _optional_count(read: SettingsReader, name: str) -> int | None:

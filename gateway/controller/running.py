@@ -9,13 +9,9 @@ client, Redis pool, HTTP site) has one lifetime block here.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from aiohttp import web
-from kubernetes_asyncio import config
-from kubernetes_asyncio.client import ApiClient, Configuration
 from redis.asyncio import Redis
 
 from gateway.controller.leading import LeaderElector
@@ -23,23 +19,9 @@ from gateway.controller.metrics import ControllerMetrics, health_app
 from gateway.controller.reconciling import Controller
 from gateway.controller.settings import ControllerSettings
 from gateway.kube.client import Kube
+from gateway.kube.connecting import connected
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.asynccontextmanager
-async def kubernetes_client(settings: ControllerSettings) -> AsyncIterator[ApiClient]:
-    """An ApiClient for the explicit URL, else the kubeconfig file, else the service account."""
-    configuration = Configuration()
-    if settings.kubernetes_url is not None:
-        configuration.host = settings.kubernetes_url
-    elif settings.kubeconfig is not None:
-        await config.load_kube_config(config_file=settings.kubeconfig,
-                                      client_configuration=configuration)
-    else:
-        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    async with ApiClient(configuration) as api:
-        yield api
 
 
 class ControllerProcess:
@@ -91,7 +73,7 @@ class ControllerProcess:
 
 async def serve(settings: ControllerSettings) -> None:
     """Run one controller replica until cancelled."""
-    async with kubernetes_client(settings) as api:
+    async with connected(url=settings.kubernetes_url, kubeconfig=settings.kubeconfig) as api:
         redis = Redis.from_url(settings.redis_url, password=settings.redis_password)
         try:
             await ControllerProcess(kube=Kube(api), redis=redis, settings=settings).run()

@@ -43,7 +43,7 @@ from types import MappingProxyType
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-from gateway.settings import SettingsError, SettingsReader
+from gateway.settings import HTTP_SCHEMES, SettingsReader
 
 _REDACTED: Final = "<redacted>"
 DEFAULT_INITIALIZER: Final = "kserve/storage-initializer:v0.14.1"
@@ -135,7 +135,7 @@ class ControllerSettings:
             probe_path = None
         settings = cls(
             namespace=read.text("NAMESPACE", defaults.namespace),
-            kubernetes_url=_optional_url(read, "KUBERNETES_URL"),
+            kubernetes_url=read.optional_url("KUBERNETES_URL", schemes=HTTP_SCHEMES),
             kubeconfig=read.optional_text("KUBECONFIG"),
             redis_url=redis_url,
             redis_password=read.optional_text("REDIS_PASSWORD"),
@@ -182,19 +182,9 @@ class ControllerSettings:
             problems.append("MODEL_GATEWAY_CONTROLLER_RENEW_DEADLINE: must lie between "
                             f"_RETRY_PERIOD ({settings.retry_period:g}) and _LEASE_DURATION "
                             f"({settings.lease_duration:g}), got {settings.renew_deadline:g}")
-        try:
-            read.finish()
-        except SettingsError as error:
-            problems = [*error.problems, *problems]
-        if problems:
-            raise SettingsError(problems)
+        read.finish(also=problems)
         return settings
 
-
-def _optional_url(read: SettingsReader, name: str) -> str | None:
-    if read.optional_text(name) is None:
-        return None
-    return read.url(name, "", schemes=frozenset({"http", "https"})) or None
 
 
 def _initializers(raw: str | None, problems: list[str]) -> Mapping[str, str]:
