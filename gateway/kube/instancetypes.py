@@ -17,7 +17,7 @@ from gateway.kube import views
 from gateway.kube.client import Kube, Object, Resource
 from gateway.kube.quantities import GIGA, memory_quantity, parse_quantity
 from gateway.kube.views import MalformedObject
-from gateway.kube.writing import modify
+from gateway.kube.writing import modify, with_spec_keys
 
 INSTANCETYPES: Final = Resource("primehub.io", "v1alpha1", "instancetypes", "InstanceType")
 
@@ -137,11 +137,7 @@ async def update(kube: Kube, *, namespace: str, name: str,
     conflicting writes; ``change`` sees the freshly read object each attempt."""
 
     def apply(obj: Object) -> Object:
-        spec = change(parse(obj))
-        current = obj.get("spec")
-        kept = {key: value for key, value in (current if isinstance(current, dict) else {}).items()
-                if key not in _SPEC_KEYS}
-        return {**obj, "spec": {**kept, **spec_body(spec)}}
+        return with_spec_keys(obj, spec_body(change(parse(obj))), _SPEC_KEYS)
 
     return parse(await modify(kube, INSTANCETYPES, namespace=namespace, name=name, change=apply))
 

@@ -11,7 +11,7 @@ when nothing needs writing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from gateway.kube.client import Kube, Object, Resource
@@ -48,3 +48,15 @@ async def modify(kube: Kube, resource: Resource, *, namespace: str | None, name:
             continue
     raise TooManyConflicts(f"{resource.plural} {name!r} kept changing; gave up after "
                            f"{attempts} attempts", 409)
+
+
+def with_spec_keys(obj: Object, spec: Object, owned: Iterable[str]) -> Object:
+    """``obj`` whose ``owned`` spec keys are replaced by ``spec``'s; other keys stay.
+
+    Keys a newer version (or another tool) added are kept, so a view that knows only some of
+    the spec never deletes what it does not understand.
+    """
+    current = obj.get("spec")
+    kept = {key: value for key, value in (current if isinstance(current, dict) else {}).items()
+            if key not in owned}
+    return {**obj, "spec": {**kept, **spec}}
