@@ -123,8 +123,10 @@ class LocalCluster:
             self._state_file.watch()
         app = build_app(ServerState(self.resources, self.logs, self.settings.bookmark_interval,
                                     self._open_watches))
+        # handler_cancellation: a follower or watcher that disconnects ends its handler at
+        # once, instead of when the next line fails to write.
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0,
-                                    access_log=None)
+                                     access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
@@ -133,14 +135,18 @@ class LocalCluster:
         log.info("local cluster serving at %s", self.url)
 
     async def stop(self) -> None:
+        """Stop serving and save the state; stopping again does nothing."""
         for queue in list(self._open_watches):
             queue.put_nowait(CLOSED)
-        if self._runner is not None:
-            await self._runner.cleanup()
-        for part in self._parts:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        parts, self._parts = self._parts, []
+        for part in parts:
             await part.stop()
-        if self._state_file is not None:
-            self._state_file.close()
+        state_file, self._state_file = self._state_file, None
+        if state_file is not None:
+            state_file.close()
 
     def append_log(self, namespace: str, pod: str, line: str, *,
                    container: str | None = None) -> None:

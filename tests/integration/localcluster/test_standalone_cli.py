@@ -15,6 +15,8 @@ from pathlib import Path
 from kubekit import client_for, config_map
 from kubernetes_asyncio.client import CoreV1Api, VersionApi
 
+from gateway.localcluster import LocalCluster, LocalClusterSettings
+
 REPO = Path(__file__).resolve().parents[3]
 URL = re.compile(rb"http://127\.0\.0\.1:(\d+)")
 
@@ -56,3 +58,11 @@ async def test_localcluster_command_serves_the_api() -> None:
         if process.returncode is None:
             process.terminate()
         await process.wait()
+
+
+async def test_stopping_twice_is_harmless() -> None:
+    """stop() is idempotent, so clean-up code may call it whatever happened before."""
+    cluster = LocalCluster(LocalClusterSettings())
+    await cluster.start()
+    await cluster.stop()
+    await cluster.stop()
