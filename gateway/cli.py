@@ -22,7 +22,7 @@ from gateway.dev.ports import PortInUse, check_ports
 from gateway.kube.connecting import NoKubernetesConfig
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.settings import SettingsError
-from proxy.settings import ProxySettings, ProxySettingsError
+from proxy.settings import ProxySettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         work = _command(args)
-    except (SettingsError, ProxySettingsError, PortInUse) as error:
+    except (SettingsError, PortInUse) as error:
         print(f"model-gateway: {error}", file=sys.stderr)
         return 2
     try:

@@ -3,11 +3,12 @@
 import os
 import sys
 
+from proxy.environment import SettingsError
 from proxy.serving import run
-from proxy.settings import ProxySettings, ProxySettingsError
+from proxy.settings import ProxySettings
 
 try:
     settings = ProxySettings.from_env(os.environ)
-except ProxySettingsError as error:
+except SettingsError as error:
     sys.exit(str(error))
 run(settings)

@@ -41,11 +41,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
-from gateway.settings import HTTP_SCHEMES, SettingsReader
+from gateway.settings import HTTP_SCHEMES, REDACTED, SettingsReader, without_password
 
-_REDACTED: Final = "<redacted>"
 DEFAULT_INITIALIZER: Final = "kserve/storage-initializer:v0.14.1"
 DEFAULT_INITIALIZERS: Final = MappingProxyType(
     dict.fromkeys(("gs", "s3", "http", "https"), DEFAULT_INITIALIZER))
@@ -53,14 +51,6 @@ DEFAULT_INITIALIZERS: Final = MappingProxyType(
 
 def _default_identity() -> str:
     return f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{_REDACTED}@{host}"))
 
 
 @dataclass(frozen=True)
@@ -103,9 +93,9 @@ class ControllerSettings:
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name == "redis_password" and value is not None:
-                value = _REDACTED
+                value = REDACTED
             elif item.name == "redis_url":
-                value = _without_password(value)
+                value = without_password(value)
             elif item.name == "storage_initializers":
                 value = dict(value)
             shown.append(f"{item.name}={value!r}")
@@ -121,11 +111,7 @@ class ControllerSettings:
         read = SettingsReader(source)
         defaults = cls(identity="")
         problems: list[str] = []
-        redis_url = read.text("REDIS_URL", defaults.redis_url)
-        if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-            problems.append(f"MODEL_GATEWAY_REDIS_URL: expected a redis://, rediss:// or "
-                            f"unix:// URL, got {_without_password(redis_url)!r}")
-            redis_url = defaults.redis_url
+        redis_url = read.redis_url("REDIS_URL", defaults.redis_url)
         initializers = _initializers(read.optional_text("CONTROLLER_STORAGE_INITIALIZERS"),
                                      problems)
         probe_path = read.optional_text("CONTROLLER_PROBE_PATH")

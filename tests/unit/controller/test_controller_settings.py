@@ -53,10 +53,11 @@ def test_every_problem_is_reported_at_once() -> None:
             "MODEL_GATEWAY_CONTROLLER_RENEW_DEADLINE": "20",
         })
     names = [problem.split(":")[0] for problem in raised.value.problems]
-    assert names == ["MODEL_GATEWAY_CONTROLLER_MODEL_PORT", "MODEL_GATEWAY_REDIS_URL",
-                     "MODEL_GATEWAY_CONTROLLER_STORAGE_INITIALIZERS",
-                     "MODEL_GATEWAY_CONTROLLER_PROBE_PATH",
-                     "MODEL_GATEWAY_CONTROLLER_RENEW_DEADLINE"]
+    assert sorted(names) == sorted(["MODEL_GATEWAY_CONTROLLER_MODEL_PORT",
+                                    "MODEL_GATEWAY_REDIS_URL",
+                                    "MODEL_GATEWAY_CONTROLLER_STORAGE_INITIALIZERS",
+                                    "MODEL_GATEWAY_CONTROLLER_PROBE_PATH",
+                                    "MODEL_GATEWAY_CONTROLLER_RENEW_DEADLINE"])
     assert raised.value.problems[-1].endswith("between _RETRY_PERIOD (2) and _LEASE_DURATION "
                                               "(15), got 20")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.settings import MIB, ProxySettings, ProxySettingsError
+from proxy.environment import SettingsError
+from proxy.settings import MIB, ProxySettings
 
 
 def test_defaults_when_nothing_is_set() -> None:
@@ -37,7 +38,7 @@ def test_values_are_parsed_from_the_environment() -> None:
 
 def test_every_invalid_setting_is_reported_at_once() -> None:
     """One exception names each bad setting, not just the first."""
-    with pytest.raises(ProxySettingsError) as caught:
+    with pytest.raises(SettingsError) as caught:
         ProxySettings.from_env({
             "MODEL_GATEWAY_PROXY_PORT": "eighty", "MODEL_GATEWAY_PROXY_WORKERS": "0",
             "MODEL_GATEWAY_REDIS_URL": "http://nope", "MODEL_GATEWAY_PROXY_PEPPER": "short",
