@@ -5,7 +5,11 @@ from proxy.environment import (
     REDACTED,
     SettingsError,
     SettingsReader,
+    redacted_repr,
     without_password,
 )
 
-__all__ = ["HTTP_SCHEMES", "REDACTED", "SettingsError", "SettingsReader", "without_password"]
+__all__ = [
+    "HTTP_SCHEMES", "REDACTED", "SettingsError", "SettingsReader", "redacted_repr",
+    "without_password",
+]

@@ -14,8 +14,9 @@ re-exports this one for it).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 _TRUE: Final = frozenset({"1", "t", "true", "y", "yes", "on"})
@@ -32,6 +33,23 @@ def without_password(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}"))
+
+
+def redacted_repr(settings: Any, *, secrets: frozenset[str]) -> str:
+    """A settings dataclass's ``repr`` with secret fields and URL passwords hidden, so
+    logging the settings at start (or a traceback showing them) never leaks a secret."""
+    shown = []
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        if item.name in secrets and value:
+            shown.append(f"{item.name}={REDACTED}")
+            continue
+        if isinstance(value, str) and "://" in value:
+            value = without_password(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        shown.append(f"{item.name}={value!r}")
+    return f"{type(settings).__name__}({', '.join(shown)})"
 
 
 class SettingsError(ValueError):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Final
 
-from proxy.environment import REDACTED, SettingsReader, without_password
+from proxy.environment import SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
 
 PREFIX: Final = "MODEL_GATEWAY_"
@@ -54,15 +54,7 @@ class ProxySettings:
     access_log: bool = True
 
     def __repr__(self) -> str:
-        shown = []
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if item.name in _SECRET_FIELDS and value is not None:
-                value = REDACTED
-            elif item.name == "redis_url":
-                value = without_password(value)
-            shown.append(f"{item.name}={value!r}")
-        return f"ProxySettings({', '.join(shown)})"
+        return redacted_repr(self, secrets=_SECRET_FIELDS)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ProxySettings:

@@ -32,12 +32,12 @@ Settings (``MODEL_GATEWAY_`` + name):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from gateway.settings import HTTP_SCHEMES, SettingsReader
+from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
 
 _SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret"})
@@ -71,12 +71,7 @@ class ApiSettings:
     token_cache_ttl: float = 10.0
 
     def __repr__(self) -> str:
-        shown = []
-        for item in fields(self):
-            value = getattr(self, item.name)
-            text = "<redacted>" if item.name in _SECRET_FIELDS and value else repr(value)
-            shown.append(f"{item.name}={text}")
-        return f"ApiSettings({', '.join(shown)})"
+        return redacted_repr(self, secrets=_SECRET_FIELDS)
 
     @classmethod
     def from_env(cls, source: Mapping[str, str]) -> ApiSettings:

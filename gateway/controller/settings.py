@@ -38,11 +38,11 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from gateway.settings import HTTP_SCHEMES, REDACTED, SettingsReader, without_password
+from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 
 DEFAULT_INITIALIZER: Final = "kserve/storage-initializer:v0.14.1"
 DEFAULT_INITIALIZERS: Final = MappingProxyType(
@@ -89,17 +89,7 @@ class ControllerSettings:
     health_port: int = 8081
 
     def __repr__(self) -> str:
-        shown = []
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if item.name == "redis_password" and value is not None:
-                value = REDACTED
-            elif item.name == "redis_url":
-                value = without_password(value)
-            elif item.name == "storage_initializers":
-                value = dict(value)
-            shown.append(f"{item.name}={value!r}")
-        return f"ControllerSettings({', '.join(shown)})"
+        return redacted_repr(self, secrets=frozenset({"redis_password"}))
 
     @property
     def endpoint_base(self) -> str:
