@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ async def _run_localcluster(settings: LocalClusterSettings) -> None:
         await _wait_for_signal()
 
 
-def _command(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
+def _command(args: argparse.Namespace, *, started: float) -> Coroutine[Any, Any, None] | None:
     """Build the settings for ``args.command`` (raising on invalid ones) and its work.
 
     Commands import their component lazily, so ``model-gateway proxy`` never loads the
@@ -99,7 +100,7 @@ def _command(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
                           proxy_port=args.proxy_port, kube_port=args.kube_port,
                           redis_url=args.redis_url)
         check_ports(dev.host, dev.ports())
-        return _until_signal(serve_dev(dev))
+        return _until_signal(serve_dev(dev, started=started))
     if args.command == "api":
         from gateway.api.server import serve as serve_api
         from gateway.api.settings import ApiSettings
@@ -117,11 +118,12 @@ def _command(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        work = _command(args)
+        work = _command(args, started=started)
     except (SettingsError, PortInUse) as error:
         print(f"model-gateway: {error}", file=sys.stderr)
         return 2

@@ -186,9 +186,10 @@ Ctrl-C stops everything; the state directory keeps it for next time.
 """
 
 
-async def serve(settings: DevSettings, *, announce: Callable[[str], None] = print) -> None:
-    """Run dev mode until cancelled, announcing the banner once ready."""
-    started = time.monotonic()
+async def serve(settings: DevSettings, *, started: float,
+                announce: Callable[[str], None] = print) -> None:
+    """Run dev mode until cancelled, announcing the banner once ready; ``started`` is the
+    ``time.monotonic()`` at which the command began, so the time shown includes imports."""
     async with running(settings) as info:
         announce(banner(info, seconds=time.monotonic() - started,
                         info_file=settings.state_dir / INFO_FILE))
