@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,16 +20,12 @@ from test_quickstart import DevMode
 
 pytestmark = pytest.mark.timeout(240)
 
-SCRIPT = r'''
-import json, sys
-from primehub import PrimeHub, PrimeHubConfig
-from primehub.utils import ResourceNotFoundException
+README = Path(__file__).resolve().parents[2] / "README.md"
+SETUP = re.compile(r"<!-- sdk -->\s*```python\n(?P<body>.*?)```", re.DOTALL)
 
-info = json.load(open(".model-gateway/dev.json"))
-ph = PrimeHub(PrimeHubConfig(config="/nonexistent/config.json"))
-ph.config.set_endpoint(info["api"])
-ph.config.set_token(info["adminToken"])
-ph.config.set_group("demo")
+# Runs after the README's block, which defines ``ph`` (and prints the empty list first).
+SCRIPT = r'''
+from primehub.utils import ResourceNotFoundException
 
 def report(step, value):
     print(json.dumps({"step": step, "value": value}), flush=True)
@@ -67,13 +64,17 @@ async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
 
 async def test_primehub_sdk_lifecycle(dev: DevMode, tmp_path: Path) -> None:
     """create, wait, list, update, history, logs, stop, start, delete, not found: via the SDK."""
+    found = SETUP.search(README.read_text())
+    assert found is not None, "README has no <!-- sdk --> python block"
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SCRIPT, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-c", found["body"] + SCRIPT, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     async with asyncio.timeout(180):
         out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
-    steps = {line["step"]: line["value"] for line in map(json.loads, out.decode().splitlines())}
+    printed, *reports = out.decode().splitlines()
+    assert printed == "[]"  # the README block's own output: no deployments yet
+    steps = {line["step"]: line["value"] for line in map(json.loads, reports)}
     assert steps["me"] == "admin"
     assert steps["create"] == "Deploying"
     assert steps["wait"] == "Deployed"
