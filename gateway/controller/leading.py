@@ -83,10 +83,14 @@ class LeaderElector:
         while True:
             await asyncio.sleep(self._retry_period)
             remaining = last_success + self._renew_deadline - loop.time()
-            try:
-                renewed = remaining > 0 and await asyncio.wait_for(self._attempt(), remaining)
-            except TimeoutError:
-                renewed = False
+            renewed = False
+            if remaining > 0:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow the
+                # task's cancellation when the attempt finishes at the same moment, and a
+                # replica told to stop would then renew forever.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        renewed = await self._attempt()
             if renewed:
                 last_success = loop.time()
             elif loop.time() >= last_success + self._renew_deadline:

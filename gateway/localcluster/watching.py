@@ -73,9 +73,11 @@ async def serve_watch(request: web.Request, resources: Resources, watch: WatchRe
             wait_until = next_bookmark if watch.bookmarks else None
             if deadline is not None:
                 wait_until = deadline if wait_until is None else min(wait_until, deadline)
-            timeout = None if wait_until is None else max(0.0, wait_until - loop.time())
             try:
-                item = await asyncio.wait_for(queue.get(), timeout)
+                # asyncio.timeout, not wait_for, which on Python 3.11 can swallow the
+                # handler's cancellation when an event arrives at the same moment.
+                async with asyncio.timeout_at(wait_until):
+                    item = await queue.get()
             except TimeoutError:
                 if deadline is not None and loop.time() >= deadline:
                     break
