@@ -1,12 +1,16 @@
-"""Fixtures shared by every test: a local Kubernetes API server and a client pointed at it."""
+"""Fixtures shared by every test: a local Kubernetes API server and a client pointed at it,
+and a real redis-server with a client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from kubernetes_asyncio.client import ApiClient, Configuration
+from redis.asyncio import Redis
 
+from gateway.dev.redisserver import RedisServer
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 
 
@@ -29,3 +33,19 @@ async def kube(cluster: LocalCluster) -> AsyncIterator[ApiClient]:
     """A kubernetes_asyncio ApiClient whose configuration host is ``cluster.url``."""
     async with client_for(cluster.url) as client:
         yield client
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free port, for this test only (stop/restart it to test
+    Redis going away)."""
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client to ``redis_server`` for the test's own reads and writes (text, not bytes)."""
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    await client.aclose()

@@ -7,8 +7,7 @@ a real redis-server, and real controller replicas started in this process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,21 +27,6 @@ from gateway.controller.running import ControllerProcess
 from gateway.kube import crds
 from gateway.kube.client import Kube
 from gateway.localcluster import LocalCluster
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free port, for this test only."""
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    """A client to ``redis_server`` for the test's own reads (text, not bytes)."""
-    client = Redis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

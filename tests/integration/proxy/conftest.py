@@ -6,34 +6,17 @@ can move to the top-level conftest for other components' tests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 from proxykit import StartProxy, Upstream, eventually
-from redis.asyncio import Redis
 from redis_server import RedisServer
 
 from proxy.app import ROUTES
 from proxy.serving import RunningProxy, start
 from proxy.settings import ProxySettings
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free port, for this test only."""
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    """A client to ``redis_server``, the way the controller would hold one."""
-    client = Redis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
