@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from proxy.cache import VerifiedCache
+from proxy.cancelling import raise_if_cancelled
 from proxy.records import (
     EVENTS_CHANNEL,
     ROUTES_KEY,
@@ -70,6 +71,7 @@ class ChangeFollower:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(EVENTS_CHANNEL)
                     async for message in pubsub.listen():
+                        raise_if_cancelled()
                         if message["type"] == "subscribe":
                             await self._reload(clear=True)
                             delay = RETRY_FIRST
@@ -77,6 +79,7 @@ class ChangeFollower:
                             await self._apply(message["data"])
             except (RedisError, OSError) as error:
                 log.warning("event subscription lost (%s); retrying in %.2fs", error, delay)
+            raise_if_cancelled()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
 

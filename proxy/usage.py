@@ -18,6 +18,7 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from proxy.cancelling import raise_if_cancelled
 from proxy.records import USAGE_LAST_USED_FIELD, USAGE_REQUESTS_FIELD, usage_key
 
 log = logging.getLogger(__name__)
@@ -68,3 +69,4 @@ class UsageRecorder:
         while True:
             await asyncio.sleep(self._interval)
             await self.flush()
+            raise_if_cancelled()

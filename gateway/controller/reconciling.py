@@ -55,6 +55,7 @@ from gateway.kube.groups import Group
 from gateway.kube.instancetypes import InstanceType
 from gateway.kube.phdeployments import PHDEPLOYMENTS, PhDeployment, child_name
 from gateway.kube.views import MalformedObject
+from proxy.cancelling import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Controller:
         try:
             await self.watches.wait_synced()
             await self._resync()
-            _stop_if_cancelled()
+            raise_if_cancelled()
             for name in self.watches.deployment_ids():
                 self.queue.add(name)
             self.synced = True
@@ -139,7 +140,7 @@ class Controller:
             finally:
                 self.queue.done(name)
                 self._metrics.reconcile_seconds.observe(loop.time() - started)
-            _stop_if_cancelled()
+            raise_if_cancelled()
 
     async def _every(self, period: float, job: Callable[[], Awaitable[bool]]) -> None:
         """Run ``job`` every ``period``; after a failure sooner, backing off up to ``period``."""
@@ -148,7 +149,7 @@ class Controller:
             await asyncio.sleep(period if not failures else
                                 min(period, self._settings.retry_base * 2.0 ** failures))
             failures = 0 if await job() else failures + 1
-            _stop_if_cancelled()
+            raise_if_cancelled()
 
     async def _resync(self) -> bool:
         try:
@@ -296,18 +297,6 @@ class Controller:
                 hashes = secretdata.decode(secret)
         return publishing.entry(view, service=self._service(view.name),
                                 child=self._child(view.name), hashes=hashes, healthy=healthy)
-
-
-def _stop_if_cancelled() -> None:
-    """End a loop whose task was cancelled even if the cancellation got lost on the way.
-
-    redis-py's asyncio client (seen with redis 8.1 on Python 3.11) sometimes returns normally
-    from a command during which the calling task was cancelled, swallowing the
-    ``CancelledError``; a loop that went on would then never stop, and shutdown would hang.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 @dataclass(frozen=True)
