@@ -1,13 +1,16 @@
-"""Prometheus and Grafana: ServiceMonitors scrape the ports that serve /metrics, and the
-dashboard only queries metrics and labels the proxy really exports."""
+"""Prometheus and Grafana: ServiceMonitors scrape the ports that serve /metrics, the dashboard
+only queries metrics and labels the proxy really exports, and never comes without the
+ServiceMonitors that feed it."""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Final
 
-from chartkit import PREFIX, Rendered, containers, env_of
+import pytest
+from chartkit import PREFIX, Rendered, containers, env_of, render
 
 from proxy.metrics import ProxyMetrics
 
@@ -15,6 +18,12 @@ SELECTOR: Final = re.compile(r"(\w+)\{([^}]*)\}")
 MATCHER: Final = re.compile(r"(\w+)\s*=~?\s*\"")
 GROUPING: Final = re.compile(r"by \(([^)]*)\)")
 LABEL_VALUES: Final = re.compile(r"^label_values\((\w+)(?:\{[^}]*\})?, (\w+)\)$")
+
+
+@pytest.fixture
+def monitored(rendered_scenarios: dict[str, Rendered]) -> Rendered:
+    """The scenario with the dashboard and the ServiceMonitors on."""
+    return rendered_scenarios["ingress-tls"]
 
 
 def _exported() -> dict[str, set[str]]:
@@ -45,10 +54,10 @@ def _expressions(dashboard: dict[str, Any]) -> list[str]:
     return found
 
 
-def test_variables_list_exported_labels(default: Rendered) -> None:
+def test_variables_list_exported_labels(monitored: Rendered) -> None:
     """The deployment and client pickers read labels the request counter carries."""
     exported = _exported()
-    for variable in _dashboard(default)["templating"]["list"]:
+    for variable in _dashboard(monitored)["templating"]["list"]:
         if variable["type"] != "query":
             continue
         match = LABEL_VALUES.match(variable["definition"])
@@ -56,10 +65,10 @@ def test_variables_list_exported_labels(default: Rendered) -> None:
         assert match.group(2) in exported[match.group(1)]
 
 
-def test_dashboard_queries_only_exported_metrics(default: Rendered) -> None:
+def test_dashboard_queries_only_exported_metrics(monitored: Rendered) -> None:
     """Every metric name and label a panel or variable uses exists in the proxy's registry."""
     exported = _exported()
-    expressions = _expressions(_dashboard(default))
+    expressions = _expressions(_dashboard(monitored))
     assert expressions
     for expression in expressions:
         if "{" not in expression:
@@ -76,19 +85,19 @@ def test_dashboard_queries_only_exported_metrics(default: Rendered) -> None:
             assert grouped <= exported[name] | {"le"}, expression
 
 
-def test_dashboard_shows_what_the_seed_documents_promise(default: Rendered) -> None:
+def test_dashboard_shows_what_the_seed_documents_promise(monitored: Rendered) -> None:
     """QPS, success rate, 4xx, 5xx and latency, per deployment and per client."""
-    titles = {panel["title"] for panel in _dashboard(default)["panels"]}
+    titles = {panel["title"] for panel in _dashboard(monitored)["panels"]}
     for title in ("QPS", "Success rate", "4xx", "5xx", "Latency", "QPS per client",
                   "Success rate per client", "4xx per client", "5xx per client"):
         assert title in titles
-    variables = {variable["name"] for variable in _dashboard(default)["templating"]["list"]}
+    variables = {variable["name"] for variable in _dashboard(monitored)["templating"]["list"]}
     assert {"deployment", "client"} <= variables
 
 
-def test_dashboard_is_labelled_for_the_grafana_sidecar(default: Rendered) -> None:
+def test_dashboard_is_labelled_for_the_grafana_sidecar(monitored: Rendered) -> None:
     """The sidecar's default label selects the ConfigMap."""
-    config = default.get("ConfigMap", f"{PREFIX}-dashboard")
+    config = monitored.get("ConfigMap", f"{PREFIX}-dashboard")
     assert config["metadata"]["labels"]["grafana_dashboard"] == "1"
 
 
@@ -131,3 +140,23 @@ def test_monitoring_objects_are_optional(rendered_scenarios: dict[str, Rendered]
     minimal = rendered_scenarios["minimal"]
     assert minimal.of_kind("ServiceMonitor") == []
     assert not minimal.has("ConfigMap", f"{PREFIX}-dashboard")
+
+
+def _monitors(rendered: Rendered) -> set[str]:
+    return {monitor["metadata"]["name"] for monitor in rendered.of_kind("ServiceMonitor")}
+
+
+def test_dashboard_brings_its_service_monitors(helm: Path) -> None:
+    """With the dashboard on and the ServiceMonitors switched off, they are created anyway."""
+    rendered = Rendered("dashboard-only", render(helm, None, settings=[
+        "metrics.grafanaDashboard.enabled=true", "metrics.serviceMonitor.enabled=false"]))
+    assert rendered.has("ConfigMap", f"{PREFIX}-dashboard")
+    assert _monitors(rendered) == {f"{PREFIX}-{c}" for c in ("api", "controller", "proxy")}
+
+
+def test_no_scenario_has_a_dashboard_without_monitors(
+        rendered_scenarios: dict[str, Rendered]) -> None:
+    """Every scenario that ships the dashboard also ships a ServiceMonitor per component."""
+    for rendered in rendered_scenarios.values():
+        if rendered.has("ConfigMap", f"{PREFIX}-dashboard"):
+            assert len(_monitors(rendered)) == 3, rendered.name
