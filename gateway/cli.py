@@ -2,6 +2,8 @@
 
 Each subcommand builds its frozen settings from the environment (flags override), reports
 every invalid setting at once, and runs until SIGINT or SIGTERM, then shuts down cleanly.
+``--log-level`` and ``--log-format`` go before or after the subcommand, and override
+``MODEL_GATEWAY_LOG_LEVEL`` and ``MODEL_GATEWAY_LOG_FORMAT`` (:mod:`proxy.logformats`).
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import logging
+import importlib.metadata
 import os
 import signal
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +25,46 @@ from gateway.dev.ports import PortInUse, check_ports
 from gateway.kube.connecting import NoKubernetesConfig
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.settings import SettingsError
+from proxy.logformats import LOG_FORMATS, LOG_LEVELS, LogSettings, configure
 from proxy.settings import ProxySettings
 
+DESCRIPTION = """Model deployment for Kubernetes: one subcommand per process the product runs.
+Settings come from MODEL_GATEWAY_* environment variables; flags override them."""
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="model-gateway", description=__doc__)
-    parser.add_argument("--log-level", default=os.environ.get("MODEL_GATEWAY_LOG_LEVEL", "INFO"),
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    commands = parser.add_subparsers(dest="command", required=True)
+
+def _logging_options() -> argparse.ArgumentParser:
+    """The options every subcommand takes too, so they work before or after its name.
+
+    No defaults here (``SUPPRESS``): a subcommand must not overwrite a value given before it,
+    and unset options fall back to the environment in :func:`log_settings`.
+    """
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    options.add_argument("--log-level", choices=LOG_LEVELS,
+                         help="lowest level logged (MODEL_GATEWAY_LOG_LEVEL; default INFO)")
+    options.add_argument("--log-format", choices=LOG_FORMATS,
+                         help="log lines as text or as one JSON object each "
+                              "(MODEL_GATEWAY_LOG_FORMAT; default text)")
+    return options
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: global options, then one subcommand with its own."""
+    common = _logging_options()
+    command = argparse.ArgumentParser(prog="model-gateway", description=DESCRIPTION,
+                                      parents=[common])
+    command.add_argument("--version", action="version",
+                         version=f"%(prog)s {importlib.metadata.version('model-gateway')}")
+    commands = command.add_subparsers(dest="command", required=True)
     local = commands.add_parser(
-        "localcluster", help="serve an in-memory Kubernetes API (for development and tests)")
+        "localcluster", help="serve an in-memory Kubernetes API (for development and tests)",
+        parents=[common])
     local.add_argument("--host", help="address to bind (default 127.0.0.1)")
     local.add_argument("--port", type=int, help="port to bind (default: any free port)")
     local.add_argument("--state-dir", type=Path,
                        help="persist objects here and reload them at start")
     dev = commands.add_parser(
         "dev", help="run the whole product on this machine (local cluster, Redis, API, "
-                    "controller, proxy)")
+                    "controller, proxy)", parents=[common])
     dev.add_argument("--state-dir", type=Path, default=Path(".model-gateway"),
                      help="keep everything here across restarts (default ./.model-gateway)")
     dev.add_argument("--api-port", type=int, default=8080, help="GraphQL API port (8080)")
@@ -47,10 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--kube-port", type=int, default=6443,
                      help="local Kubernetes API port (6443)")
     dev.add_argument("--redis-url", help="use this Redis instead of starting one")
-    commands.add_parser("api", help="serve the GraphQL API (settings: MODEL_GATEWAY_* env)")
-    commands.add_parser("controller", help="run the controller (settings: MODEL_GATEWAY_* env)")
-    commands.add_parser("proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)")
-    return parser
+    commands.add_parser("api", help="serve the GraphQL API (settings: MODEL_GATEWAY_* env)",
+                        parents=[common])
+    commands.add_parser("controller", help="run the controller (settings: MODEL_GATEWAY_* env)",
+                        parents=[common])
+    commands.add_parser("proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)",
+                        parents=[common])
+    return command
+
+
+def log_settings(args: argparse.Namespace, env: Mapping[str, str]) -> LogSettings:
+    """The environment's log settings with the flags given on the command line on top."""
+    flags = {name: getattr(args, option) for name, option in (("level", "log_level"),
+                                                              ("format", "log_format"))
+             if hasattr(args, option)}
+    return dataclasses.replace(LogSettings.from_env(env), **flags)
 
 
 async def _wait_for_signal() -> None:
@@ -80,7 +116,8 @@ async def _run_localcluster(settings: LocalClusterSettings) -> None:
         await _wait_for_signal()
 
 
-def _command(args: argparse.Namespace, *, started: float) -> Coroutine[Any, Any, None] | None:
+def _command(args: argparse.Namespace, log: LogSettings, *,
+             started: float) -> Coroutine[Any, Any, None] | None:
     """Build the settings for ``args.command`` (raising on invalid ones) and its work.
 
     Commands import their component lazily, so ``model-gateway proxy`` never loads the
@@ -113,17 +150,17 @@ def _command(args: argparse.Namespace, *, started: float) -> Coroutine[Any, Any,
         return _until_signal(serve_controller(ControllerSettings.from_env(os.environ)))
     from proxy.serving import run as run_proxy
 
-    run_proxy(ProxySettings.from_env(os.environ))  # its own loop, signals and workers
+    run_proxy(ProxySettings.from_env(os.environ), log=log)  # its own loop, signals, workers
     return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
     try:
-        work = _command(args, started=started)
+        log = log_settings(args, os.environ)
+        configure(log)
+        work = _command(args, log, started=started)
     except (SettingsError, PortInUse) as error:
         print(f"model-gateway: {error}", file=sys.stderr)
         return 2

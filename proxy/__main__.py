@@ -4,11 +4,13 @@ import os
 import sys
 
 from proxy.environment import SettingsError
+from proxy.logformats import LogSettings
 from proxy.serving import run
 from proxy.settings import ProxySettings
 
 try:
     settings = ProxySettings.from_env(os.environ)
+    log_settings = LogSettings.from_env(os.environ)
 except SettingsError as error:
     sys.exit(str(error))
-run(settings)
+run(settings, log=log_settings)

@@ -1,45 +1,18 @@
-"""Structured logging: one JSON object per line, and one access line per request.
+"""One access line per request, its fields passed as structured data.
 
-The access line names the request id, caller address, deployment, client (once verified),
-method, path without the query string (queries can carry secrets), status and timings. It
-never contains a header value, so no token can reach the log.
+The line names the request id, caller address, deployment, client (once verified), method,
+path without the query string (queries can carry secrets), status and timings. It never
+contains a header value, so no token can reach the log. Both log formats carry the same
+fields (:mod:`proxy.logformats` writes them as JSON keys or as ``key=value`` pairs); nothing
+is built for a line that is switched off.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 import time
-from typing import Any
 
 access_log = logging.getLogger("proxy.access")
-
-
-class JsonFormatter(logging.Formatter):
-    """``{"time": ..., "level": ..., "logger": ..., "message": ..., <fields>}``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": round(record.created, 3), "level": record.levelname,
-            "logger": record.name, "message": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            line.update(fields)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, separators=(",", ":"), default=str)
-
-
-def configure_logging(*, access_log_enabled: bool) -> None:
-    """JSON lines on stderr for the whole process; the access log can be switched off."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    access_log.disabled = not access_log_enabled
 
 
 def log_access(*, request_id: str, address: str, method: str, path: str, deployment: str,

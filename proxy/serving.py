@@ -1,10 +1,11 @@
 """Running the proxy: :func:`start` for embedding and tests, :func:`serve` and :func:`run`.
 
-``run(settings)`` is the process entry point (``model-gateway proxy``, ``python -m proxy``):
-JSON logging, uvloop when it is installed, and ``workers`` processes. With more than one
-worker, each process binds the same port with ``SO_REUSEPORT`` and the kernel spreads
-connections across them; worker ``i`` serves metrics on ``metrics_port + i``, since each
-process has its own counters. The parent forwards SIGTERM and SIGINT to the workers.
+``run(settings, log=...)`` is the process entry point (``model-gateway proxy``,
+``python -m proxy``): the product's log settings (:mod:`proxy.logformats`), uvloop when it
+is installed, and ``workers`` processes. With more than one worker, each process binds the
+same port with ``SO_REUSEPORT`` and the kernel spreads connections across them; worker ``i``
+serves metrics on ``metrics_port + i``, since each process has its own counters. The parent
+forwards SIGTERM and SIGINT to the workers.
 
 Graceful shutdown on SIGTERM/SIGINT: stop accepting, close idle keep-alive connections, let
 in-flight requests finish for up to ``shutdown_timeout`` seconds, close WebSockets with 1001,
@@ -24,8 +25,9 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.accesslog import configure_logging
+from proxy.accesslog import access_log
 from proxy.app import METRICS, ROUTES, build_app
+from proxy.logformats import LogSettings, configure
 from proxy.metrics import metrics_app
 from proxy.settings import ProxySettings
 
@@ -51,6 +53,12 @@ class RunningProxy:
     @property
     def metrics_port(self) -> int:
         return _bound_port(self.metrics_runner)
+
+    @property
+    def metrics_url(self) -> str:
+        """Where Prometheus scrapes this process."""
+        host = self.metrics_runner.addresses[0][0]
+        return f"http://{host}:{self.metrics_port}/metrics"
 
     async def stop(self) -> None:
         await self.runner.cleanup()
@@ -81,7 +89,7 @@ async def serve(settings: ProxySettings, *, worker: int = 0) -> None:
         loop.add_signal_handler(signum, stopping.set)
     running = await start(settings, worker=worker)
     log.info("proxy listening", extra={"fields": {
-        "port": running.port, "metrics_port": running.metrics_port, "worker": worker}})
+        "port": running.port, "metrics": running.metrics_url, "worker": worker}})
     try:
         await stopping.wait()
         log.info("proxy shutting down", extra={"fields": {"worker": worker}})
@@ -97,19 +105,24 @@ def _loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     return uvloop.run
 
 
-def _run_worker(settings: ProxySettings, worker: int) -> None:
-    configure_logging(access_log_enabled=settings.access_log)
+def _configure_logging(settings: ProxySettings, log_settings: LogSettings) -> None:
+    configure(log_settings)
+    access_log.disabled = not settings.access_log
+
+
+def _run_worker(settings: ProxySettings, log_settings: LogSettings, worker: int) -> None:
+    _configure_logging(settings, log_settings)
     _loop_runner()(serve(settings, worker=worker))
 
 
-def run(settings: ProxySettings) -> None:
+def run(settings: ProxySettings, *, log: LogSettings) -> None:
     """Run the proxy in this process (one worker) or in ``settings.workers`` processes."""
     if settings.workers == 1:
-        _run_worker(settings, 0)
+        _run_worker(settings, log, 0)
         return
-    configure_logging(access_log_enabled=settings.access_log)
+    _configure_logging(settings, log)
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_run_worker, args=(settings, index),
+    workers = [context.Process(target=_run_worker, args=(settings, log, index),
                                name=f"proxy-worker-{index}")
                for index in range(settings.workers)]
     for process in workers:

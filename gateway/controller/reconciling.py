@@ -21,6 +21,9 @@ reads only the caches and writes only what differs:
    lost update or a duplicate history entry);
 5. the route and credentials are published when they differ from the last publish.
 
+Every phase change written is one log line (deployment, phase, message), so a log shows
+what happened to each deployment, not only the requests it served.
+
 A timer re-runs a deployment when its availability deadline would pass; another resyncs
 Redis every ``resync_period``; another applies the proxy's hash-upgrade requests.
 """
@@ -30,10 +33,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -209,6 +212,7 @@ class Controller:
                       "message": f"The resource is malformed: {error}"}
             if broken != previous:
                 await self._writes.status(obj, broken)
+                _announce(name, previous, broken)
             return None
         obj = await self._writes.ensure_finalizer(obj)
         context = self._context(view)
@@ -234,6 +238,7 @@ class Controller:
             base_url=self._settings.endpoint_base, deadline=self._settings.available_deadline)
         if computed.status != previous:
             await self._writes.status(obj, computed.status)
+            _announce(name, previous, computed.status)
         await self.publisher.publish(name, self._entry(view, healthy=context.problem is None))
         return computed.recheck_after
 
@@ -306,6 +311,14 @@ class Context:
     group: Group | None = None
     instance_type: InstanceType | None = None
     problem: str | None = None
+
+
+def _announce(name: str, previous: Mapping[str, Any], written: Mapping[str, Any]) -> None:
+    """One log line per phase change that reached the resource: what happened, in the log."""
+    if written.get("phase") != previous.get("phase"):
+        log.info("phase changed", extra={"fields": {
+            "deployment": name, "phase": written.get("phase"),
+            "message": written.get("message")}})
 
 
 def _current(child: Object | None, made: Children | None) -> bool:

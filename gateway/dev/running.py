@@ -5,8 +5,8 @@ state directory, unless ``--redis-url`` names one), the local cluster (state in 
 directory; pods really run the demo model; Services forward), the CRDs, the seed data on
 first start, then the controller, the API and the proxy. Every part is the production code
 with settings that point at the others. ``dev.json`` (mode 0600) tells scripts and tests
-where everything is; a restart with the same state directory keeps every deployment, group,
-instance type, token and client.
+where everything is (the proxy's metrics address included, as the banner shows); a restart
+with the same state directory keeps every deployment, group, instance type, token and client.
 """
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ async def running(settings: DevSettings) -> AsyncIterator[dict[str, Any]]:
             try:
                 async with asyncio.timeout(30):
                     await proxy.app[ROUTES].wait_loaded()
-                info = {"api": f"{api_base}/graphql", "proxy": proxy_url, "kube": cluster.url,
+                info = {"api": f"{api_base}/graphql", "proxy": proxy_url,
+                        "proxyMetrics": proxy.metrics_url, "kube": cluster.url,
                         "redis": redis_url, "adminToken": token,
                         "namespace": settings.namespace}
                 _write_private(settings.state_dir / INFO_FILE, json.dumps(info, indent=2))
@@ -174,6 +175,7 @@ model-gateway dev is ready in {seconds:.1f}s
 
   GraphQL API   {info['api']}
   model proxy   {info['proxy']}/deployment/<id>/api/v1.0/predictions
+  proxy metrics {info['proxyMetrics']}
   Kubernetes    {info['kube']}   (kubectl --server={info['kube']} -n {info['namespace']} get pods)
   Redis         {info['redis']}
   admin token   in {info_file} (mode 0600); group "demo"; instance types cpu-1 cpu-2 gpu-1

@@ -135,8 +135,11 @@ async def test_readme_quickstart(dev: DevMode, shell: Shell, tmp_path: Path) -> 
     steps = quickstart_steps()
     assert dev.ready_seconds < 10
     info = json.loads((tmp_path / ".model-gateway" / "dev.json").read_text())
-    assert set(info) == {"api", "proxy", "kube", "redis", "adminToken", "namespace"}
+    assert set(info) == {"api", "proxy", "proxyMetrics", "kube", "redis", "adminToken",
+                         "namespace"}
     assert (tmp_path / ".model-gateway" / "dev.json").stat().st_mode & 0o777 == 0o600
+    metrics = await shell.run(f"curl -sf {info['proxyMetrics']} | grep -c '^# HELP'")
+    assert int(metrics.strip()) > 0
 
     await shell.run(steps["setup"])
     created = graphql(await shell.run(steps["create"]))

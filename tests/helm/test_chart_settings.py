@@ -8,7 +8,6 @@ with Secret and downward-API references replaced by stand-in values.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +17,9 @@ import pytest
 import yaml
 from chartkit import CHART, Rendered, containers, documented_paths, env_of, render
 
-import gateway.cli
 from gateway.api.settings import ApiSettings
 from gateway.controller.settings import ControllerSettings
+from proxy.logformats import LogSettings
 from proxy.settings import ProxySettings
 
 FROM_ENV: Final[dict[str, Callable[[Mapping[str, str]], Any]]] = {
@@ -28,7 +27,7 @@ FROM_ENV: Final[dict[str, Callable[[Mapping[str, str]], Any]]] = {
     "controller": ControllerSettings.from_env,
     "proxy": ProxySettings.from_env,
 }
-CLI_ENV: Final = frozenset({"MODEL_GATEWAY_LOG_LEVEL"})
+CLI_ENV: Final = frozenset({"MODEL_GATEWAY_LOG_LEVEL", "MODEL_GATEWAY_LOG_FORMAT"})
 
 
 class Recording(Mapping[str, str]):
@@ -92,9 +91,16 @@ def test_every_variable_set_is_read(rendered: Rendered, component: str, tmp_path
     assert all(name.startswith("MODEL_GATEWAY_") for name in env)
 
 
-def test_the_cli_reads_the_log_level() -> None:
-    """MODEL_GATEWAY_LOG_LEVEL, set for every component, is the command's own setting."""
-    assert all(name in inspect.getsource(gateway.cli) for name in CLI_ENV)
+@pytest.mark.parametrize("component", sorted(FROM_ENV))
+def test_log_settings_reach_every_component(helm: Path, component: str, tmp_path: Path) -> None:
+    """logFormat (json by default) and the component's logLevel become its log settings."""
+    default = Rendered("default", render(helm))
+    assert LogSettings.from_env(_environment(default, component, tmp_path)) == LogSettings(
+        level="INFO", format="json")
+    changed = Rendered("text", render(helm, settings=["logFormat=text",
+                                                      f"{component}.logLevel=DEBUG"]))
+    assert LogSettings.from_env(_environment(changed, component, tmp_path)) == LogSettings(
+        level="DEBUG", format="text")
 
 
 # value path, new value, component, settings attribute, expected setting, values it needs
@@ -175,7 +181,7 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
 KUBERNETES_LEVEL: Final = frozenset({
     "nameOverride", "fullnameOverride", "image.repository", "image.tag", "image.digest",
     "image.pullPolicy", "imagePullSecrets", "instanceTypes", "groups", "podSecurityContext",
-    "containerSecurityContext", "secrets.bootstrapAdminTokenKey", "api.logLevel",
+    "containerSecurityContext", "secrets.bootstrapAdminTokenKey", "logFormat", "api.logLevel",
     "controller.logLevel", "proxy.logLevel",
     "proxy.autoscaling.enabled", "proxy.autoscaling.minReplicas",
     "proxy.autoscaling.maxReplicas", "proxy.autoscaling.targetCPUUtilizationPercentage",

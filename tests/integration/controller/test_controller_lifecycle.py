@@ -3,6 +3,9 @@ controller's own promises: no write when nothing changed, nothing changed by a r
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from controllerkit import (
     NAMESPACE,
     RECONCILES,
@@ -177,3 +180,27 @@ async def test_a_restarted_controller_changes_nothing(api: Kube,
 
 async def _settled(queue: WorkQueue[str]) -> None:
     assert queue.idle
+
+
+def _phase_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    return [record.fields for record in caplog.records  # type: ignore[attr-defined]
+            if record.name == "gateway.controller.reconciling"
+            and record.getMessage() == "phase changed"]
+
+
+async def test_each_phase_change_is_one_log_line(
+        api: Kube, redis: Redis, start_controller: StartController,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Every phase a deployment passes through is one log line (id, phase, message), once."""
+    caplog.set_level(logging.INFO, logger="gateway.controller.reconciling")
+    replica = await start_controller()
+    await create_deployment(api, "iris")
+    deployed = await wait_phase(api, "iris", "Deployed")
+    await update_deployment(api, "iris", stop=True)
+    stopped = await wait_phase(api, "iris", "Stopped")
+    await eventually(lambda: _settled(replica.controller.queue))
+    lines = _phase_lines(caplog)
+    assert [line["phase"] for line in lines] == ["Deploying", "Deployed", "Stopping", "Stopped"]
+    assert all(line["deployment"] == "iris" for line in lines)
+    assert lines[1]["message"] == deployed["message"]
+    assert lines[-1]["message"] == stopped["message"]

@@ -1,0 +1,45 @@
+"""The ``model-gateway`` command line: version, log options on either side of the
+subcommand, and help text a person can read."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.cli import log_settings, main, parser
+from proxy.logformats import LogSettings
+
+SUBCOMMANDS = ["localcluster", "dev", "api", "controller", "proxy"]
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the installed version and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == "model-gateway 0.1.0"
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_log_options_work_after_the_subcommand(command: str) -> None:
+    """`<command> --log-level DEBUG --log-format json` is as good as the global options."""
+    args = parser().parse_args([command, "--log-level", "DEBUG", "--log-format", "json"])
+    assert log_settings(args, {}) == LogSettings(level="DEBUG", format="json")
+
+
+def test_flags_before_the_subcommand_survive_it_and_override_the_environment() -> None:
+    """A global flag is not reset by the subcommand; unset ones come from the environment."""
+    args = parser().parse_args(["--log-level", "WARNING", "dev"])
+    env = {"MODEL_GATEWAY_LOG_LEVEL": "ERROR", "MODEL_GATEWAY_LOG_FORMAT": "json"}
+    assert log_settings(args, env) == LogSettings(level="WARNING", format="json")
+
+
+@pytest.mark.parametrize("command", ["", *SUBCOMMANDS])
+def test_help_has_no_raw_markup(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--help text holds no reStructuredText backquotes or roles."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"] if command else ["--help"])
+    shown = capsys.readouterr().out
+    assert "usage: model-gateway" in shown
+    assert "`" not in shown
+    assert ":class:" not in shown
+    assert ":func:" not in shown
