@@ -23,13 +23,14 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext
 
 from schema.admin import AdminMutations, AdminQueries
+from schema.licensing import LicenseQueries
 from schema.masking import MaskUnexpected, log_unexpected
 from schema.mutations import DeploymentMutations
 from schema.queries import DeploymentQueries
 
 
 @strawberry.type
-class Query(DeploymentQueries, AdminQueries):
+class Query(DeploymentQueries, LicenseQueries, AdminQueries):
     pass
 
 

@@ -7,11 +7,20 @@ fields: ``Group.members``, the quota fields the SDK's ``groups list`` asks for
 (``quotaCpu``, ``quotaGpu``, ``quotaMemory`` = our per-pod quota; ``projectQuota*`` = null, we
 have no group-total quota), ``User.firstName/lastName/email`` (null), ``ApiToken``.
 
+Fields PrimeHub's console selects that mean nothing here (shared volumes, job deadlines, group
+admins, invitations, images, datasets) answer PrimeHub's own empty or default value, typed as
+PrimeHub types them, and their descriptions say so. Memory is shown as PrimeHub shows it: the
+number of ``G``/``Gi`` written (:func:`gateway.kube.quantities.gigabytes`).
+
 History entries are deployments built from the recorded spec, with PrimeHub's id
 ``<id>-<time>``, no status, pods or history of their own.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,9 +28,11 @@ from strawberry.scalars import JSON
 from gateway.kube import phdeployments as views
 from gateway.kube.apitokens import ApiToken as ApiTokenView
 from gateway.kube.groups import Group as GroupView
+from gateway.kube.instancetypes import MEMORY_LIMIT, MEMORY_REQUEST
 from gateway.kube.instancetypes import InstanceType as InstanceTypeView
-from gateway.kube.quantities import GIGA
+from gateway.kube.quantities import GIBI, GIGA, gigabytes
 from schema.context import Info
+from schema.elsewhere import Dataset, Image, QueryImageMode, not_here
 from schema.rules import running
 
 
@@ -61,6 +72,16 @@ def _gigabytes(amount: float | None) -> float | None:
     return None if amount is None else amount / GIGA
 
 
+def _shown_memory(raw: Mapping[str, Any], key: str, amount: float | None) -> float | None:
+    """Memory as PrimeHub shows it, from the quantity as written (``amount``: in bytes, the
+    fallback for a value written some other way)."""
+    written = raw.get(key)
+    if isinstance(written, str | int | float) and not isinstance(written, bool):
+        with contextlib.suppress(ValueError):
+            return gigabytes(written)
+    return _gigabytes(amount)
+
+
 @strawberry.type
 class InstanceType:
     id: strawberry.ID
@@ -75,19 +96,23 @@ class InstanceType:
     is_global: bool | None = strawberry.field(name="global", default=False)
     tolerations: list[Toleration | None] = strawberry.field(default_factory=list)
     node_selector: JSON | None = None
+    spec: JSON | None = strawberry.field(
+        default=None, description="The InstanceType resource's spec as stored (PrimeHub's "
+        "dotted keys: `limits.cpu`, `limits.memory`, ...).")
 
     @classmethod
     def from_view(cls, view: InstanceTypeView) -> InstanceType:
         spec = view.spec
         return cls(id=strawberry.ID(view.name), name=view.name, display_name=view.display_name,
                    description=spec.description, cpu_limit=spec.cpu_limit or 0.0,
-                   memory_limit=_gigabytes(spec.memory_limit), gpu_limit=spec.gpu_limit,
+                   memory_limit=_shown_memory(view.raw, MEMORY_LIMIT, spec.memory_limit),
+                   gpu_limit=spec.gpu_limit,
                    cpu_request=spec.cpu_request or 0.0,
-                   memory_request=_gigabytes(spec.memory_request),
+                   memory_request=_shown_memory(view.raw, MEMORY_REQUEST, spec.memory_request),
                    tolerations=[Toleration(key=item.key, operator=item.operator,
                                            value=item.value, effect=item.effect)
                                 for item in spec.tolerations],
-                   node_selector=JSON(dict(spec.node_selector)))
+                   node_selector=JSON(dict(spec.node_selector)), spec=JSON(dict(view.raw)))
 
     @classmethod
     def missing(cls, name: str) -> InstanceType:
@@ -225,6 +250,28 @@ class PhDeploymentConnection:
     edges: list[PhDeploymentEdge | None]
 
 
+def _group_resources(root: Group, info: Info) -> ResourceStatus:
+    store = info.context.services.store
+    cpu = memory = gpu = 0.0
+    for deployment in store.deployments.values():
+        if deployment.spec.group_id != root.id:
+            continue
+        for pod in store.pods_of(deployment.name):
+            if pod.phase in ("Pending", "Running"):
+                cpu, memory, gpu = (cpu + pod.cpu_limit, memory + pod.memory_limit,
+                                    gpu + pod.gpu_limit)
+    return ResourceStatus(group_id=root.id, cpu_usage=_number(cpu),
+                          mem_usage=_number(round(memory / GIBI, 1)), gpu_usage=_number(gpu))
+
+
+def _no_datasets() -> list[Dataset | None]:
+    return []
+
+
+def _no_images(mode: QueryImageMode | None = None) -> list[Image | None]:
+    return []
+
+
 @strawberry.type
 class Group:
     id: strawberry.ID
@@ -239,6 +286,18 @@ class Group:
     project_quota_gpu: int | None = None
     project_quota_memory: float | None = None
     members: list[str] | None = None
+    admins: str | None = strawberry.field(
+        default="", description="Always empty (PrimeHub's comma-separated group admins): "
+        "groups are administered by platform admins here.")
+    enabled_shared_volume: bool | None = strawberry.field(
+        default=False, description="Always false: PrimeHub's group shared volume does not "
+        "exist here.")
+    shared_volume_capacity: int | None = strawberry.field(
+        default=None, description="Always null: there is no group shared volume here.")
+    launch_group_only: bool | None = strawberry.field(
+        default=None, description="Always null: a setting of PrimeHub's shared volumes.")
+    job_default_active_deadline_seconds: int | None = strawberry.field(
+        default=None, description="Always null: PrimeHub's jobs do not exist here.")
     instance_type_names: strawberry.Private[tuple[str, ...]] = ()
 
     @classmethod
@@ -247,8 +306,18 @@ class Group:
         return cls(id=strawberry.ID(view.name), name=view.name, display_name=view.display_name,
                    enabled_deployment=spec.enabled_deployment, max_deploy=spec.max_deploy,
                    quota_cpu=spec.quota.cpu, quota_gpu=spec.quota.gpu,
-                   quota_memory=_gigabytes(spec.quota.memory), members=list(spec.members),
-                   instance_type_names=spec.instance_types)
+                   quota_memory=_shown_memory(view.raw.get("quota") or {}, "memory",
+                                              spec.quota.memory),
+                   members=list(spec.members), instance_type_names=spec.instance_types)
+
+    resource_status: ResourceStatus | None = strawberry.field(
+        resolver=_group_resources,
+        description="What the group's model pods that are pending or running have as limits, "
+        "summed as PrimeHub sums them: CPU cores, memory in GiB (one decimal), GPUs.")
+    datasets: list[Dataset | None] | None = strawberry.field(
+        resolver=_no_datasets, description=not_here("datasets"))
+    images: list[Image | None] | None = strawberry.field(
+        resolver=_no_images, description=not_here("images"))
 
     @strawberry.field
     def deployments_usage(self, info: Info) -> int | None:
@@ -261,6 +330,26 @@ class Group:
                 if (found := cache.get(name)) is not None]
 
 
+@strawberry.type(description="PrimeHub's group resource status: usage as strings.")
+class ResourceStatus:
+    group_id: str | None = None
+    cpu_usage: str | None = None
+    mem_usage: str | None = None
+    gpu_usage: str | None = None
+
+
+def _number(value: float) -> str:
+    """A number as PrimeHub's API (JavaScript) turns it into a string: ``1``, ``0.5``."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _user_groups(root: User, info: Info) -> list[Group | None]:
+    groups = info.context.services.store.groups
+    found = [view for view in groups.values()
+             if root.group_names is None or view.name in root.group_names]
+    return [Group.from_view(view) for view in sorted(found, key=lambda view: view.name)]
+
+
 @strawberry.type
 class User:
     id: strawberry.ID
@@ -269,14 +358,16 @@ class User:
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
+    enable_invite_users: bool | None = strawberry.field(
+        default=False, description="Always false: PrimeHub's invitations do not exist here.")
     group_names: strawberry.Private[frozenset[str] | None] = None  # None: every group
 
-    @strawberry.field
-    def effective_groups(self, info: Info) -> list[Group | None] | None:
-        groups = info.context.services.store.groups
-        found = [view for view in groups.values()
-                 if self.group_names is None or view.name in self.group_names]
-        return [Group.from_view(view) for view in sorted(found, key=lambda view: view.name)]
+    effective_groups: list[Group | None] | None = strawberry.field(
+        resolver=_user_groups, description="The groups whose deployments the user may act "
+        "on: the groups listing them as a member (every group for an admin).")
+    groups: list[Group | None] | None = strawberry.field(
+        resolver=_user_groups, description="The same groups as effectiveGroups (PrimeHub's "
+        "console reads this one): there is no group inheritance here.")
 
 
 @strawberry.type

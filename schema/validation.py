@@ -57,10 +57,11 @@ def model_image(value: str | None) -> str:
 
 
 def model_uri(value: str | None, *, schemes: Iterable[str]) -> str | None:
-    """A model URI with an allowed scheme, or ``None`` when empty (the image has the model)."""
+    """A model URI with an allowed scheme; ``None`` or ``""`` (kept as sent, as PrimeHub keeps
+    it) when there is none (the image has the model)."""
     uri = (value or "").strip()
     if not uri:
-        return None
+        return None if value is None else ""
     allowed = tuple(schemes)
     parts = urlsplit(uri)
     if len(uri) > MAX_URI or parts.scheme.lower() not in allowed or not (
@@ -85,12 +86,13 @@ def access_type(value: str) -> AccessType:
 
 
 def text(value: str | None, *, field: str, limit: int = MAX_TEXT) -> str | None:
-    """Free text up to ``limit`` characters; empty means none."""
+    """Free text up to ``limit`` characters; an empty string stays one (PrimeHub answers
+    ``""`` for ``""``, and clients compare with it)."""
     if value is None:
         return None
     if len(value) > limit:
         raise BadUserInput(field, f"must be at most {limit} characters")
-    return value or None
+    return value
 
 
 def instance_type(value: str | None) -> str:
@@ -101,9 +103,10 @@ def instance_type(value: str | None) -> str:
 
 
 def image_pull_secret(value: str | None) -> str | None:
+    """A Secret name; ``None`` or ``""`` (kept as sent) when there is none."""
     name = (value or "").strip()
     if not name:
-        return None
+        return None if value is None else ""
     if len(name) > 253 or not DNS_SUBDOMAIN.match(name):
         raise BadUserInput("imagePullSecret", f"{name!r} is not a valid Secret name")
     return name

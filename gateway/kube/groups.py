@@ -13,7 +13,7 @@ pod of the chosen instance type must fit it (:meth:`Quota.exceeded_by`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from gateway.kube import views
@@ -64,6 +64,8 @@ class Group:
     name: str
     spec: GroupSpec
     resource_version: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The ``spec`` as stored (memory units as written, for showing them as PrimeHub does)."""
 
     @property
     def display_name(self) -> str:
@@ -74,8 +76,9 @@ def parse(obj: Mapping[str, Any]) -> Group:
     """The view of a group object; raises :class:`MalformedObject` naming the field."""
     meta = views.metadata(obj)
     spec = obj.get("spec")
-    return Group(name=meta["name"], spec=parse_spec(spec if isinstance(spec, dict) else {}),
-                 resource_version=str(meta.get("resourceVersion") or ""))
+    raw = spec if isinstance(spec, dict) else {}
+    return Group(name=meta["name"], spec=parse_spec(raw),
+                 resource_version=str(meta.get("resourceVersion") or ""), raw=raw)
 
 
 def parse_spec(spec: Mapping[str, Any]) -> GroupSpec:

@@ -58,6 +58,8 @@ class InstanceType:
     name: str
     spec: InstanceTypeSpec
     resource_version: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The ``spec`` as stored: PrimeHub's API shows it as is, and its memory units."""
 
     @property
     def display_name(self) -> str:
@@ -68,9 +70,9 @@ def parse(obj: Mapping[str, Any]) -> InstanceType:
     """The view of an InstanceType object; raises :class:`MalformedObject` naming the field."""
     meta = views.metadata(obj)
     spec = obj.get("spec")
-    return InstanceType(name=meta["name"],
-                        spec=parse_spec(spec if isinstance(spec, dict) else {}),
-                        resource_version=str(meta.get("resourceVersion") or ""))
+    raw = spec if isinstance(spec, dict) else {}
+    return InstanceType(name=meta["name"], spec=parse_spec(raw),
+                        resource_version=str(meta.get("resourceVersion") or ""), raw=raw)
 
 
 def parse_spec(spec: Mapping[str, Any]) -> InstanceTypeSpec:

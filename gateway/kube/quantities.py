@@ -22,6 +22,7 @@ _SUFFIXES: Final[dict[str, Decimal]] = {
 }
 _QUANTITY: Final = re.compile(r"^([+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$")
 GIGA: Final = 10**9
+GIBI: Final = 2**30
 
 
 def parse_quantity(value: str | float) -> float:
@@ -43,8 +44,12 @@ def parse_quantity(value: str | float) -> float:
 
 
 def gigabytes(value: str | float) -> float:
-    """A memory quantity in (decimal) gigabytes: PrimeHub shows ``"2G"`` as 2."""
-    return parse_quantity(value) / GIGA
+    """A memory quantity in gigabytes as PrimeHub shows it: the number written before ``G``
+    or ``Gi`` (``"1Gi"`` shows 1, not 1.073741824). Other units are converted within their
+    family, binary (``"512Mi"`` -> 0.5) or decimal (``"500M"`` and bare bytes -> 1e9 = 1)."""
+    amount = parse_quantity(value)
+    binary = isinstance(value, str) and value.strip().endswith("i")
+    return amount / (GIBI if binary else GIGA)
 
 
 def memory_quantity(gb: float) -> str:

@@ -160,6 +160,17 @@ def test_model_pods_know_their_deployment() -> None:
         pods.parse({"metadata": {"name": "other"}})
 
 
+def test_model_pods_sum_their_containers_limits() -> None:
+    """A pod's CPU, memory and GPU limits are summed over its containers, any GPU vendor."""
+    pod = {"metadata": {"name": "p", "labels": {"primehub.io/phdeployment": "iris-x"}},
+           "spec": {"containers": [
+               {"resources": {"limits": {"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": 1}}},
+               {"resources": {"limits": {"cpu": 1, "memory": "bad", "gpu.intel.com/i915": "2"}}},
+               {"name": "no-limits"}]}}
+    found = pods.parse(pod)
+    assert (found.cpu_limit, found.memory_limit, found.gpu_limit) == (1.5, 2.0**30, 3.0)
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("500m", 0.5), ("2", 2.0), (1.5, 1.5), ("1Gi", 2**30), ("1G", 1e9), ("1e3", 1000.0),
 ])

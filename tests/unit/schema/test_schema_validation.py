@@ -46,10 +46,11 @@ def test_model_uris_with_allowed_schemes_pass(value: str) -> None:
     assert validation.model_uri(value, schemes=SCHEMES) == value
 
 
-@pytest.mark.parametrize("value", [None, "", "  "])
-def test_an_empty_model_uri_means_none(value: str | None) -> None:
-    """No model URI is stored when none is given (the image carries the model)."""
-    assert validation.model_uri(value, schemes=SCHEMES) is None
+@pytest.mark.parametrize(("value", "stored"), [(None, None), ("", ""), ("  ", "")])
+def test_an_empty_model_uri_means_none_and_stays_empty(value: str | None,
+                                                       stored: str | None) -> None:
+    """No model URI is stored when none is given; an empty string stays an empty string."""
+    assert validation.model_uri(value, schemes=SCHEMES) == stored
 
 
 @pytest.mark.parametrize("value", ["ftp://host/model", "file:///etc/passwd", "gs://", "model"])
@@ -137,17 +138,19 @@ def test_bad_client_names_are_refused(name: str | None) -> None:
 
 
 def test_texts_are_bounded() -> None:
-    """Free text up to the limit passes; longer names its field; empty means none."""
-    assert validation.text("", field="description") is None
+    """Free text up to the limit passes; longer names its field; empty stays empty."""
+    assert validation.text("", field="description") == ""
+    assert validation.text(None, field="description") is None
     assert validation.text("x" * 10, field="description", limit=10) == "x" * 10
     with pytest.raises(BadUserInput, match=r"^description: must be at most 10"):
         validation.text("x" * 11, field="description", limit=10)
 
 
 def test_image_pull_secrets_are_secret_names() -> None:
-    """An image pull secret must be a DNS subdomain name; blank means none."""
+    """An image pull secret must be a DNS subdomain name; blank means none, kept as sent."""
     assert validation.image_pull_secret(" regcred ") == "regcred"
-    assert validation.image_pull_secret("") is None
+    assert validation.image_pull_secret("") == ""
+    assert validation.image_pull_secret(None) is None
     with pytest.raises(BadUserInput) as caught:
         validation.image_pull_secret("Reg_Cred")
     assert caught.value.field == "imagePullSecret"
