@@ -36,8 +36,8 @@ from proxy.forwarding import Forwarder
 from proxy.hashing import make_context
 from proxy.headers import Forwarding, forwarding, request_id
 from proxy.metrics import ProxyMetrics
-from proxy.problems import problem, retry_later, unauthorized
-from proxy.records import Access
+from proxy.problems import Problem, problem, retry_later, unauthorized
+from proxy.records import Access, Route
 from proxy.routes import RouteTable
 from proxy.settings import ProxySettings
 from proxy.subscribing import ChangeFollower
@@ -46,6 +46,8 @@ from proxy.usage import UsageRecorder
 from proxy.websockets import WebSocketRelay, is_websocket
 
 PREFIX: Final = "/deployment/"
+_NOT_SERVED: Final = problem(404, "not_found", "only /deployment/<id>/... is served here")
+_UNKNOWN: Final = problem(404, "deployment_not_found", "no such deployment")
 
 SETTINGS: Final = web.AppKey("settings", ProxySettings)
 METRICS: Final = web.AppKey("metrics", ProxyMetrics)
@@ -59,15 +61,33 @@ USAGE: Final = web.AppKey("usage", UsageRecorder)
 
 
 @dataclass(slots=True)
-class _Facts:
-    """What one request turned out to be, for its metrics and access line."""
+class Call:
+    """One request as both front ends see it: who called, and what it turned out to be."""
 
+    request_id: str
+    forwarded: Forwarding
+    started: float
     deployment: str = ""
     client: str = ""
     upstream_seconds: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A request that may go upstream: where to, and as which client (``None``: public)."""
+
+    route: Route
+    target: str
+    client: str | None
+
+
 class ProxyHandler:
+    """The decisions of one request, shared by the fast path and the aiohttp path.
+
+    :meth:`begin`, :meth:`admit` and :meth:`finish` hold everything but the HTTP framing, so
+    both front ends route, authenticate, count and log alike; :meth:`handle` is aiohttp's.
+    """
+
     def __init__(self, *, settings: ProxySettings, routes: RouteTable,
                  authenticator: Authenticator, forwarder: Forwarder,
                  websockets: WebSocketRelay, metrics: ProxyMetrics,
@@ -76,62 +96,45 @@ class ProxyHandler:
         self._retry_after = settings.retry_after
         self._routes = routes
         self._authenticator = authenticator
-        self._forwarder = forwarder
+        self.forwarder = forwarder
         self.websockets = websockets
         self._metrics = metrics
         self._usage = usage
         self._public = metrics.auth.labels("public")
+        self._malformed = metrics.auth.labels("malformed")
+        self._missing = metrics.auth.labels("missing")
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    def begin(self, *, peer: str, scheme: str, host: str, incoming_for: str | None,
+              incoming_proto: str | None, incoming_host: str | None,
+              incoming_request_id: str | None) -> Call:
         started = time.perf_counter()
-        headers = request.headers
         forwarded = forwarding(
-            peer=request.remote or "", scheme=request.scheme, host=request.host,
-            incoming_for=headers.get("X-Forwarded-For"),
-            incoming_proto=headers.get("X-Forwarded-Proto"),
-            incoming_host=headers.get("X-Forwarded-Host"), trusted_hops=self._trusted_hops)
-        rid = request_id(headers.get("X-Request-Id"))
-        facts = _Facts()
-        status = 500
-        try:
-            response = await self._dispatch(request, forwarded, rid, facts)
-            if not response.prepared:
-                response.headers.setdefault("X-Request-Id", rid)
-            status = response.status
-            return response
-        finally:
-            self._metrics.observe_request(deployment=facts.deployment, client=facts.client,
-                                          method=request.method, status=status,
-                                          seconds=time.perf_counter() - started)
-            if facts.upstream_seconds is not None:
-                self._metrics.observe_upstream(deployment=facts.deployment,
-                                               seconds=facts.upstream_seconds)
-            if facts.client:
-                self._usage.record(facts.deployment, facts.client)
-            log_access(request_id=rid, address=forwarded.address, method=request.method,
-                       path=request.path, deployment=facts.deployment, client=facts.client,
-                       status=status, started=started, upstream_seconds=facts.upstream_seconds)
+            peer=peer, scheme=scheme, host=host, incoming_for=incoming_for,
+            incoming_proto=incoming_proto, incoming_host=incoming_host,
+            trusted_hops=self._trusted_hops)
+        return Call(request_id(incoming_request_id), forwarded, started)
 
-    async def _dispatch(self, request: web.Request, forwarded: Forwarding, rid: str,
-                        facts: _Facts) -> web.StreamResponse:
-        path, question, query = request.raw_path.partition("?")
+    async def admit(self, call: Call, *, raw_path: str,
+                    authorization: str | None) -> Admission | Problem:
+        """Route and authenticate: where the request goes, or the answer it gets instead."""
+        path, question, query = raw_path.partition("?")
         if not path.startswith(PREFIX):
-            return problem(404, "not_found", "only /deployment/<id>/... is served here")
+            return _NOT_SERVED
         deployment_id, _, rest = path[len(PREFIX):].partition("/")
-        target = f"/{rest}{question}{query}"
         if not self._routes.loaded:
             return retry_later(503, "not_ready", "the proxy is still loading its routes",
                                self._retry_after)
         route = self._routes.get(deployment_id)
         if route is None:
-            return problem(404, "deployment_not_found", "no such deployment")
-        facts.deployment = deployment_id
+            return _UNKNOWN
+        call.deployment = deployment_id
         client: str | None = None
         if route.access is Access.PRIVATE:
-            outcome = await self._authenticate(request, deployment_id, forwarded.address)
-            if isinstance(outcome, web.Response):
+            outcome = await self._authenticate(authorization, deployment_id,
+                                               call.forwarded.address)
+            if isinstance(outcome, Problem):
                 return outcome
-            client = facts.client = outcome
+            client = call.client = outcome
         else:
             self._public.inc()
         if route.stopped:
@@ -140,24 +143,65 @@ class ProxyHandler:
         if not route.ready:
             return retry_later(503, "deployment_not_ready", "the deployment has no ready pods",
                                self._retry_after)
+        return Admission(route, f"/{rest}{question}{query}", client)
+
+    def finish(self, call: Call, *, method: str, raw_path: str, status: int) -> None:
+        """Metrics, usage and the access line of one answered request."""
+        self._metrics.observe_request(deployment=call.deployment, client=call.client,
+                                      method=method, status=status,
+                                      seconds=time.perf_counter() - call.started)
+        if call.upstream_seconds is not None:
+            self._metrics.observe_upstream(deployment=call.deployment,
+                                           seconds=call.upstream_seconds)
+        if call.client:
+            self._usage.record(call.deployment, call.client)
+        log_access(request_id=call.request_id, address=call.forwarded.address, method=method,
+                   path=raw_path.partition("?")[0], deployment=call.deployment,
+                   client=call.client, status=status, started=call.started,
+                   upstream_seconds=call.upstream_seconds)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        headers = request.headers
+        call = self.begin(
+            peer=request.remote or "", scheme=request.scheme, host=request.host,
+            incoming_for=headers.get("X-Forwarded-For"),
+            incoming_proto=headers.get("X-Forwarded-Proto"),
+            incoming_host=headers.get("X-Forwarded-Host"),
+            incoming_request_id=headers.get("X-Request-Id"))
+        status = 500
+        try:
+            response = await self._respond(request, call)
+            if not response.prepared:
+                response.headers.setdefault("X-Request-Id", call.request_id)
+            status = response.status
+            return response
+        finally:
+            self.finish(call, method=request.method, raw_path=request.raw_path, status=status)
+
+    async def _respond(self, request: web.Request, call: Call) -> web.StreamResponse:
+        admission = await self.admit(call, raw_path=request.raw_path,
+                                     authorization=request.headers.get("Authorization"))
+        if isinstance(admission, Problem):
+            return admission.response()
         if is_websocket(request):
-            return await self.websockets.relay(request, route=route, target=target,
-                                               client=client, forwarding=forwarded,
-                                               request_id=rid)
-        response, facts.upstream_seconds = await self._forwarder.forward(
-            request, route=route, target=target, client=client, forwarding=forwarded,
-            request_id=rid)
+            return await self.websockets.relay(
+                request, route=admission.route, target=admission.target,
+                client=admission.client, forwarding=call.forwarded,
+                request_id=call.request_id)
+        response, call.upstream_seconds = await self.forwarder.forward(
+            request, route=admission.route, target=admission.target, client=admission.client,
+            forwarding=call.forwarded, request_id=call.request_id)
         return response
 
-    async def _authenticate(self, request: web.Request, deployment_id: str,
-                            address: str) -> str | web.Response:
+    async def _authenticate(self, authorization: str | None, deployment_id: str,
+                            address: str) -> str | Problem:
         try:
-            credentials = parse_basic(request.headers.get("Authorization"))
+            credentials = parse_basic(authorization)
         except MalformedCredentials:
-            self._metrics.auth.labels("malformed").inc()
+            self._malformed.inc()
             return unauthorized("malformed credentials")
         if credentials is None:
-            self._metrics.auth.labels("missing").inc()
+            self._missing.inc()
             return unauthorized("this deployment requires client credentials")
         try:
             return await self._authenticator.authenticate(

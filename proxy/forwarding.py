@@ -23,8 +23,8 @@ from typing import Final
 from aiohttp import web
 from aiohttp.streams import StreamReader
 
-from proxy.headers import Forwarding, request_head, response_headers
-from proxy.problems import problem
+from proxy.headers import Forwarding, RawHeaders, request_head, response_headers
+from proxy.problems import Problem, problem
 from proxy.records import Route
 from proxy.upstream import (
     UpstreamError,
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 INLINE_BODY: Final = 64 * 1024
 REPLAYABLE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+_INCOMPLETE: Final = problem(400, "incomplete_body", "the request body ended early")
 
 
 class BodyTooLarge(Exception):
@@ -65,59 +68,73 @@ async def _limited(content: StreamReader, limit: int) -> AsyncIterator[bytes]:
 
 
 class Forwarder:
+    """One upstream exchange, shared by both front ends; :meth:`forward` is aiohttp's relay."""
+
     def __init__(self, *, pool: UpstreamPool, body_limit: int) -> None:
         self._pool = pool
-        self._body_limit = body_limit
+        self.body_limit = body_limit
+
+    def too_large(self) -> Problem:
+        return problem(413, "body_too_large", f"the request body exceeds {self.body_limit} bytes")
+
+    async def exchange(self, *, method: str, target: str, route: Route, raw_headers: RawHeaders,
+                       client: str | None, forwarding: Forwarding, request_id: str,
+                       length: int | None, body: bytes | AsyncIterator[bytes] | None,
+                       chunked: bool) -> tuple[UpstreamResponse, float] | Problem:
+        """Send the request; the response once its headers are in and the seconds that took.
+
+        The caller must ``release()`` the response. ``body`` is what the caller sent: bytes
+        when it is read already, else a stream.
+        """
+        head = request_head(
+            method=method, target=target, upstream=f"{route.host}:{route.port}",
+            raw_headers=raw_headers, client=client, forwarded=forwarding,
+            request_id=request_id, content_length=length, chunked=chunked)
+        started = time.perf_counter()
+        try:
+            upstream = await self._pool.request(
+                host=route.host, port=route.port, head=head, body=body, chunked=chunked,
+                replayable=method in REPLAYABLE_METHODS and not chunked
+                and (length is None or length <= INLINE_BODY),
+                head_only=method == "HEAD")
+        except BodyTooLarge:
+            return self.too_large()
+        except UpstreamTimeout:
+            return problem(504, "upstream_timeout", "the deployment did not answer in time")
+        except UpstreamError:
+            return problem(502, "upstream_unavailable", "the deployment could not be reached")
+        except IncompleteBody:
+            return _INCOMPLETE
+        return upstream, time.perf_counter() - started
 
     async def forward(self, request: web.Request, *, route: Route, target: str,
                       client: str | None, forwarding: Forwarding,
                       request_id: str) -> tuple[web.StreamResponse, float | None]:
         """The response to send, and the seconds the upstream took to answer (if it did)."""
         length = request.content_length
-        if length is not None and length > self._body_limit:
-            return self._too_large(), None
+        if length is not None and length > self.body_limit:
+            return self.too_large().response(), None
         body: bytes | AsyncIterator[bytes] | None = None
         chunked = False
         try:
             if length is not None and length <= INLINE_BODY:
                 body = await _read(request.content, length) if length else b""
             elif length is not None or request.body_exists:
-                body = _limited(request.content, self._body_limit)
+                body = _limited(request.content, self.body_limit)
                 chunked = length is None
         except IncompleteBody:
-            return self._incomplete(), None
-        head = request_head(
-            method=request.method, target=target, upstream=f"{route.host}:{route.port}",
-            raw_headers=request.raw_headers, client=client, forwarded=forwarding,
-            request_id=request_id, content_length=length, chunked=chunked)
-        started = time.perf_counter()
-        try:
-            upstream = await self._pool.request(
-                host=route.host, port=route.port, head=head, body=body, chunked=chunked,
-                replayable=request.method in REPLAYABLE_METHODS and not chunked
-                and (length is None or length <= INLINE_BODY),
-                head_only=request.method == "HEAD")
-        except BodyTooLarge:
-            return self._too_large(), None
-        except UpstreamTimeout:
-            return problem(504, "upstream_timeout", "the deployment did not answer in time"), None
-        except UpstreamError:
-            return problem(502, "upstream_unavailable", "the deployment could not be reached"), None
-        except IncompleteBody:
-            return self._incomplete(), None
-        upstream_seconds = time.perf_counter() - started
+            return _INCOMPLETE.response(), None
+        outcome = await self.exchange(
+            method=request.method, target=target, route=route,
+            raw_headers=request.raw_headers, client=client, forwarding=forwarding,
+            request_id=request_id, length=length, body=body, chunked=chunked)
+        if isinstance(outcome, Problem):
+            return outcome.response(), None
+        upstream, upstream_seconds = outcome
         try:
             return await self._relay(request, upstream, request_id), upstream_seconds
         finally:
             upstream.release()
-
-    @staticmethod
-    def _incomplete() -> web.Response:
-        return problem(400, "incomplete_body", "the request body ended early")
-
-    def _too_large(self) -> web.Response:
-        return problem(413, "body_too_large",
-                       f"the request body exceeds {self._body_limit} bytes")
 
     async def _relay(self, request: web.Request, upstream: UpstreamResponse,
                      request_id: str) -> web.StreamResponse:

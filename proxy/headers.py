@@ -125,9 +125,14 @@ def websocket_headers(*, raw_headers: RawHeaders, client: str | None, forwarded:
     return headers
 
 
-def response_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
-    """Upstream response headers to return, without hop-by-hop ones or framing."""
+def returned_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Upstream response headers to return, without hop-by-hop ones or framing, as raw pairs."""
     raw = list(raw_headers)
     drop = _NOT_RETURNED | _connection_named(raw)
+    return [(name, value) for name, value in raw if name.lower() not in drop]
+
+
+def response_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+    """:func:`returned_headers` decoded for aiohttp."""
     return CIMultiDict((name.decode("latin-1"), value.decode("utf-8", "replace"))
-                       for name, value in raw if name.lower() not in drop)
+                       for name, value in returned_headers(raw_headers))

@@ -26,7 +26,8 @@ from typing import Any
 from aiohttp import web
 
 from proxy.accesslog import access_log
-from proxy.app import METRICS, ROUTES, build_app
+from proxy.app import HANDLER, METRICS, ROUTES, build_app
+from proxy.fronting import Front
 from proxy.logformats import LogSettings, configure
 from proxy.metrics import metrics_app
 from proxy.settings import ProxySettings
@@ -45,9 +46,13 @@ class RunningProxy:
     app: web.Application
     runner: web.AppRunner
     metrics_runner: web.AppRunner
+    front: Front | None = None
+    server: asyncio.Server | None = None
 
     @property
     def port(self) -> int:
+        if self.server is not None:
+            return int(self.server.sockets[0].getsockname()[1])
         return _bound_port(self.runner)
 
     @property
@@ -61,6 +66,11 @@ class RunningProxy:
         return f"http://{host}:{self.metrics_port}/metrics"
 
     async def stop(self) -> None:
+        """Stop listening; fast-path requests finish first, then aiohttp's, then resources."""
+        if self.server is not None:
+            self.server.close()
+        if self.front is not None:
+            await self.front.shutdown()
         await self.runner.cleanup()
         await self.metrics_runner.cleanup()
 
@@ -71,14 +81,24 @@ async def start(settings: ProxySettings, *, worker: int = 0) -> RunningProxy:
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port, backlog=1024,
-                      reuse_port=settings.workers > 1).start()
+    front: Front | None = None
+    server: asyncio.Server | None = None
+    if settings.fast_path:
+        assert runner.server is not None  # set up above
+        front = Front(handler=app[HANDLER], slow=runner.server,
+                      shutdown_timeout=settings.shutdown_timeout)
+        server = await asyncio.get_running_loop().create_server(
+            front, settings.host, settings.port, backlog=1024,
+            reuse_port=settings.workers > 1)
+    else:
+        await web.TCPSite(runner, settings.host, settings.port, backlog=1024,
+                          reuse_port=settings.workers > 1).start()
     metrics_runner = web.AppRunner(
         metrics_app(app[METRICS], ready=lambda: app[ROUTES].loaded), access_log=None)
     await metrics_runner.setup()
     metrics_port = settings.metrics_port + worker if settings.metrics_port else 0
     await web.TCPSite(metrics_runner, settings.metrics_host, metrics_port).start()
-    return RunningProxy(app, runner, metrics_runner)
+    return RunningProxy(app, runner, metrics_runner, front, server)
 
 
 async def serve(settings: ProxySettings, *, worker: int = 0) -> None:

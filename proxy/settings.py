@@ -52,6 +52,7 @@ class ProxySettings:
     usage_flush_interval: float = 5.0
     shutdown_timeout: float = 30.0
     access_log: bool = True
+    fast_path: bool = True
 
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
@@ -111,6 +112,7 @@ class ProxySettings:
             shutdown_timeout=read.seconds("PROXY_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout,
                                          minimum=0, maximum=3600),
             access_log=read.boolean("PROXY_ACCESS_LOG", defaults.access_log),
+            fast_path=read.boolean("PROXY_FAST_PATH", defaults.fast_path),
         )
         read.finish()
         return settings

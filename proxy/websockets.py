@@ -49,9 +49,10 @@ class WebSocketRelay:
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=self._connect_timeout))
         except aiohttp.WSServerHandshakeError:
             return problem(502, "upstream_refused_websocket",
-                           "the deployment refused the WebSocket handshake")
+                           "the deployment refused the WebSocket handshake").response()
         except (aiohttp.ClientError, OSError, TimeoutError):
-            return problem(502, "upstream_unavailable", "the deployment could not be reached")
+            return problem(502, "upstream_unavailable",
+                           "the deployment could not be reached").response()
         downstream = web.WebSocketResponse(
             protocols=[upstream.protocol] if upstream.protocol else ())
         try:

@@ -101,11 +101,12 @@ UPSTREAM_PORT = free_port()
 
 
 @contextmanager
-def process(command: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+def process(command: list[str], log: Path,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as output:
         child = subprocess.Popen(command, stdout=output, stderr=output, env=env)  # noqa: S603
         try:
-            yield
+            yield child
         finally:
             child.send_signal(signal.SIGTERM)
             try:
@@ -165,6 +166,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--output", type=Path, help="write the Markdown results here too")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="after the rounds, sample our proxy with py-spy under the same load "
+                             "and write profile.collapsed and profile.md into DIR")
     options = parser.parse_args()
     require_tools()
     token = f"mgc_{secrets.token_urlsafe(32)}"
@@ -202,7 +206,7 @@ def main() -> None:
                     process([*pinned(0), *nginx, str(apr1_conf)], work / "apr1.out"), \
                     process([*pinned(0), *nginx, str(plain_conf)], work / "plain.out"), \
                     process([*pinned(0), sys.executable, "-m", "proxy"], work / "ours.log",
-                            env=env):
+                            env=env) as ours:
                 targets = {
                     "upstream directly": (f"http://127.0.0.1:{UPSTREAM_PORT}/", {}),
                     "nginx + auth_basic (APR1)": (f"http://127.0.0.1:{ports['apr1']}/", auth),
@@ -221,6 +225,9 @@ def main() -> None:
                         rounds[name].append(result)
                         print(f"round {round_number + 1} {name}: "
                               f"{result.requests_per_second:,.0f} req/s", file=sys.stderr)
+                if options.profile is not None:
+                    url, headers = targets["model-gateway proxy, private"]
+                    profile(ours.pid, url, headers, options)
         except SystemExit:
             for log in sorted(work.glob("*.out")) + sorted(work.glob("*.log")):
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}",
@@ -232,6 +239,52 @@ def main() -> None:
     print(report)
     if options.output is not None:
         options.output.write_text(report)
+
+
+def profile(pid: int, url: str, headers: dict[str, str], options: argparse.Namespace) -> None:
+    """Sample the proxy's stacks with py-spy during one measurement; keep and summarise them."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        sys.exit("--profile needs py-spy (`pip install py-spy`)")
+    options.profile.mkdir(parents=True, exist_ok=True)
+    collapsed = options.profile / "profile.collapsed"
+    sampler = subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "200",  # noqa: S603
+                                "--duration", str(options.duration), "--format", "raw",
+                                "--output", str(collapsed)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # py-spy attaches
+    result = wrk(url, headers, seconds=options.duration, connections=options.connections)
+    sampler.wait(timeout=options.duration + 30)
+    (options.profile / "profile.md").write_text(summarize(collapsed.read_text(), result, options.connections))
+
+
+def summarize(collapsed: str, result: Result, connections: int) -> str:
+    """The functions with the most samples: where they ran (self) and below them (total)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        samples += count
+        frames = [re.sub(r" \(/.*?/(site-packages|work/wt/[^/]+|work/main)/", " (", frame)
+                  for frame in stack.split(";")]
+        if frames and frames[0].startswith("process "):
+            frames = frames[1:]
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+    lines = [f"py-spy, {samples} samples of the proxy under "
+             f"`wrk -t1 -c{connections}` "
+             f"({result.requests_per_second:,.0f} req/s while sampled).", ""]
+    for title, table in (("Self time", own), ("Total time (with callees)", total)):
+        lines += [f"## {title}", "", "| share | function |", "|---:|---|"]
+        for frame, count in sorted(table.items(), key=lambda item: -item[1])[:30]:
+            lines.append(f"| {100 * count / max(samples, 1):.1f}% | `{frame}` |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def median_round(results: list[Result]) -> Result:
