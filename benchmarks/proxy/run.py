@@ -255,7 +255,8 @@ def profile(pid: int, url: str, headers: dict[str, str], options: argparse.Names
     time.sleep(1)  # py-spy attaches
     result = wrk(url, headers, seconds=options.duration, connections=options.connections)
     sampler.wait(timeout=options.duration + 30)
-    (options.profile / "profile.md").write_text(summarize(collapsed.read_text(), result, options.connections))
+    summary = summarize(collapsed.read_text(), result, options.connections)
+    (options.profile / "profile.md").write_text(summary)
 
 
 def summarize(collapsed: str, result: Result, connections: int) -> str:
@@ -269,7 +270,9 @@ def summarize(collapsed: str, result: Result, connections: int) -> str:
             continue
         count = int(count_text)
         samples += count
-        frames = [re.sub(r" \(/.*?/(site-packages|work/wt/[^/]+|work/main)/", " (", frame)
+        # "function (file:line)" -> "function (file)": a function's lines count together.
+        frames = [re.sub(r" \((?:.*/(?:site-packages|lib/python3\.\d+)/|.*?/(?=proxy/))?"
+                         r"([^:]*):\d+\)$", r" (\1)", frame)
                   for frame in stack.split(";")]
         if frames and frames[0].startswith("process "):
             frames = frames[1:]
