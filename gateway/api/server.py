@@ -1,7 +1,8 @@
 """The API process: one aiohttp application, its routes, and the lifetime of what it holds.
 
 Routes: ``/graphql`` and ``/api/graphql`` (PrimeHub's SDK is configured with
-``<host>/api/graphql``), the log endpoint, ``/healthz`` (the process serves), ``/readyz``
+``<host>/api/graphql``), the log endpoint (all of them open to the configured console origins,
+:mod:`gateway.api.cors`), ``/healthz`` (the process serves), ``/readyz``
 (every watch cache has loaded; until then GraphQL answers 503 rather than "not found" from an
 empty cache) and ``/metrics``.
 
@@ -21,6 +22,7 @@ from typing import Final
 
 from aiohttp import web
 
+from gateway.api import cors
 from gateway.api.auth import Authenticator
 from gateway.api.graphql import ApiView, graphql_view
 from gateway.api.logs import LogEndpoint
@@ -92,6 +94,7 @@ async def _metrics(request: web.Request) -> web.Response:
 def build_app(settings: ApiSettings) -> web.Application:
     metrics = Metrics()
     app = web.Application(middlewares=[request_ids, metrics.middleware])
+    cors.install(app, settings.cors_origins)
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app.cleanup_ctx.append(_lifetime)

@@ -19,6 +19,8 @@ Settings (``MODEL_GATEWAY_`` + name):
   (``X-Model-Gateway-Proxy-Secret``); ``API_TRUSTED_ADMIN_GROUP``: such a group's members are
   admins.
 - ``API_GRAPHIQL``: serve GraphiQL (``false``).
+- ``API_CORS_ORIGINS``: console origins allowed to call the API from a browser, comma
+  separated (``https://console.example.com``); none by default.
 - ``API_MAX_DEPTH``, ``API_MAX_TOKENS``: query depth and size limits (12, 2000).
 - ``API_MAX_REPLICAS``: the most replicas one deployment may ask for (20).
 - ``API_MODEL_URI_SCHEMES``: allowed model URI schemes, comma separated.
@@ -31,6 +33,7 @@ Settings (``MODEL_GATEWAY_`` + name):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +44,7 @@ from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
 
 _SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret"})
+_ORIGIN: Final = re.compile(r"https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?")
 DEFAULT_URI_SCHEMES: Final = ("gs", "s3", "http", "https", "pvc", "phfs")
 
 
@@ -61,6 +65,7 @@ class ApiSettings:
     trusted_header_name: str = "X-Model-Gateway-Proxy-Secret"
     trusted_admin_group: str | None = None
     graphiql: bool = False
+    cors_origins: frozenset[str] = frozenset()
     max_depth: int = 12
     max_tokens: int = 2000
     max_replicas: int = 20
@@ -95,6 +100,7 @@ class ApiSettings:
                                           defaults.trusted_header_name),
             trusted_admin_group=read.optional_text("API_TRUSTED_ADMIN_GROUP"),
             graphiql=read.boolean("API_GRAPHIQL", defaults.graphiql),
+            cors_origins=_origins(read.optional_text("API_CORS_ORIGINS"), problems),
             max_depth=read.integer("API_MAX_DEPTH", defaults.max_depth, minimum=2, maximum=100),
             max_tokens=read.integer("API_MAX_TOKENS", defaults.max_tokens, minimum=50,
                                     maximum=1_000_000),
@@ -146,6 +152,17 @@ def _trusted_secret(read: SettingsReader, problems: list[str]) -> str | None:
                         "characters")
         return None
     return value
+
+
+def _origins(raw: str | None, problems: list[str]) -> frozenset[str]:
+    """Browser origins exactly as browsers send them: ``scheme://host[:port]``, lowercase."""
+    found = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    bad = [origin for origin in found if not _ORIGIN.fullmatch(origin)]
+    if bad:
+        problems.append("MODEL_GATEWAY_API_CORS_ORIGINS: expected origins like "
+                        f"https://console.example.com separated by commas, got {bad[0]!r}")
+        return frozenset()
+    return frozenset(found)
 
 
 def _schemes(raw: str | None, problems: list[str]) -> tuple[str, ...]:

@@ -118,6 +118,8 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
      "https://api.example.com", ()),
     ("api.bootstrapUsername", '\"root\"', "api", "bootstrap_username", "root", ()),
     ("api.graphiql", "true", "api", "graphiql", True, ()),
+    ("api.corsOrigins", '["https://console.example.com"]', "api", "cors_origins",
+     frozenset({"https://console.example.com"}), ()),
     ("api.maxDepth", "5", "api", "max_depth", 5, ()),
     ("api.maxTokens", "500", "api", "max_tokens", 500, ()),
     ("api.maxReplicas", "7", "api", "max_replicas", 7, ()),

@@ -27,6 +27,7 @@ def test_every_setting_is_read() -> None:
         "MODEL_GATEWAY_API_TRUSTED_HEADER_SECRET": "s" * 16,
         "MODEL_GATEWAY_API_TRUSTED_ADMIN_GROUP": "admins",
         "MODEL_GATEWAY_API_GRAPHIQL": "yes", "MODEL_GATEWAY_API_MAX_DEPTH": "8",
+        "MODEL_GATEWAY_API_CORS_ORIGINS": "https://console.example.com, http://localhost:3000",
         "MODEL_GATEWAY_API_MAX_TOKENS": "500", "MODEL_GATEWAY_API_MAX_REPLICAS": "3",
         "MODEL_GATEWAY_API_MODEL_URI_SCHEMES": "GS, s3",
         "MODEL_GATEWAY_API_LICENSE_MAX_DEPLOY": "10",
@@ -37,6 +38,7 @@ def test_every_setting_is_read() -> None:
         host="0.0.0.0", port=9000, namespace="hub", kubernetes_url="http://k:1",
         api_public_url="https://h/api", public_url="https://h", bootstrap_token="plain-token",
         trusted_header_secret="s" * 16, trusted_admin_group="admins", graphiql=True,
+        cors_origins=frozenset({"https://console.example.com", "http://localhost:3000"}),
         max_depth=8, max_tokens=500, max_replicas=3, model_uri_schemes=("gs", "s3"),
         license_max_deploy=10, license_expires=datetime(2030, 1, 1, tzinfo=UTC),
         hash_scheme="bcrypt", token_cache_ttl=2.5)
@@ -60,13 +62,23 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             "MODEL_GATEWAY_API_MODEL_URI_SCHEMES": "gs,s 3",
             "MODEL_GATEWAY_API_LICENSE_EXPIRES": "soon",
             "MODEL_GATEWAY_API_HASH_SCHEME": "md5",
+            "MODEL_GATEWAY_API_CORS_ORIGINS": "https://ok.example.com,*",
         })
     named = " ".join(caught.value.problems)
     for name in ("API_PORT", "API_PUBLIC_URL", "API_BOOTSTRAP_TOKEN_FILE",
                  "API_TRUSTED_HEADER_SECRET", "API_MODEL_URI_SCHEMES", "API_LICENSE_EXPIRES",
-                 "API_HASH_SCHEME"):
+                 "API_HASH_SCHEME", "API_CORS_ORIGINS"):
         assert f"MODEL_GATEWAY_{name}" in named
-    assert len(caught.value.problems) == 7
+    assert len(caught.value.problems) == 8
+
+
+@pytest.mark.parametrize("origin", ["*", "https://x.example.com/", "HTTPS://X.EXAMPLE.COM",
+                                    "https://x.example.com:80x", "ftp://x.example.com",
+                                    "https://x.example.com/path"])
+def test_cors_origins_are_whole_origins(origin: str) -> None:
+    """A CORS origin is exactly scheme://host[:port] as browsers send it; nothing else."""
+    with pytest.raises(SettingsError, match="API_CORS_ORIGINS"):
+        ApiSettings.from_env({"MODEL_GATEWAY_API_CORS_ORIGINS": origin})
 
 
 def test_secrets_are_redacted_in_repr() -> None:
