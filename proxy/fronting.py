@@ -57,12 +57,16 @@ _SLOW: Final = frozenset({b"upgrade", b"expect", b"transfer-encoding"})
 class _Head:
     """One parsed request head, filled by httptools' callbacks."""
 
-    __slots__ = ("complete", "headers", "url")
+    __slots__ = ("complete", "headers", "keep_alive", "method", "parser", "url", "version")
 
     def __init__(self) -> None:
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.complete = False
+        self.keep_alive = False
+        self.method = ""
+        self.version = ""
+        self.parser = httptools.HttpRequestParser(self)
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -71,7 +75,12 @@ class _Head:
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        # Read here: llhttp resets its flags once the message is complete.
+        parser = self.parser
         self.complete = True
+        self.keep_alive = parser.should_keep_alive()
+        self.method = parser.get_method().decode("ascii")
+        self.version = parser.get_http_version()
 
 
 class Front:
@@ -85,6 +94,7 @@ class Front:
         self.keepalive_timeout = keepalive_timeout
         self.connections: set[FastConnection] = set()
         self.closing = False
+        self.answered = 0  # requests this path answered itself (the rest went to aiohttp)
         self._idle_waiter: asyncio.Future[None] | None = None
 
     def __call__(self) -> FastConnection:
@@ -121,9 +131,7 @@ class FastConnection(asyncio.Protocol):
         self._peer = ""
         self._local = ""
         self._buffer = bytearray()
-        self._head = _Head()
-        self._parser = httptools.HttpRequestParser(self._head)
-        self._waiting_body: tuple[_Head, int, int, bool] | None = None
+        self._waiting_body: tuple[_Head, int, int] | None = None
         self._busy = False
         self._reading_paused = False
         self._writing_paused = False
@@ -212,11 +220,11 @@ class FastConnection(asyncio.Protocol):
         """Start answering the next complete request in the buffer, if there is one."""
         buffer = self._buffer
         if self._waiting_body is not None:
-            head, head_end, length, keep_alive = self._waiting_body
+            head, head_end, length = self._waiting_body
             if len(buffer) < head_end + length:
                 return
             self._waiting_body = None
-            self._start(head, head_end, length, keep_alive)
+            self._start(head, head_end, length)
             return
         if not buffer:
             self._arm_idle()
@@ -231,14 +239,13 @@ class FastConnection(asyncio.Protocol):
         if head_end > MAX_HEAD:
             self._hand_off()
             return
-        head = self._head = _Head()
-        parser = self._parser = httptools.HttpRequestParser(head)
+        head = _Head()
         try:
-            parser.feed_data(bytes(buffer[:head_end]))
+            head.parser.feed_data(bytes(buffer[:head_end]))
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):  # aiohttp answers
             self._hand_off()
             return
-        if (not head.complete or parser.get_http_version() != "1.1"
+        if (not head.complete or head.version != "1.1"
                 or len(head.headers) > MAX_HEADER_LINES):
             self._hand_off()
             return
@@ -253,24 +260,23 @@ class FastConnection(asyncio.Protocol):
         if length > INLINE_BODY:
             self._hand_off()
             return
-        keep_alive = parser.should_keep_alive()
         if len(buffer) < head_end + length:
-            self._waiting_body = (head, head_end, length, keep_alive)
+            self._waiting_body = (head, head_end, length)
             return
-        self._start(head, head_end, length, keep_alive)
+        self._start(head, head_end, length)
 
-    def _start(self, head: _Head, head_end: int, length: int, keep_alive: bool) -> None:
+    def _start(self, head: _Head, head_end: int, length: int) -> None:
         buffer = self._buffer
         has_length = any(name.lower() == b"content-length" for name, _ in head.headers)
         body = bytes(buffer[head_end:head_end + length]) if has_length else None
-        method = self._parser.get_method().decode("ascii")
         del buffer[:head_end + length]
         self._busy = True
-        self._loop.create_task(self._serve(method, head, body, keep_alive))
+        self._front.answered += 1
+        self._loop.create_task(self._serve(head, body))
 
-    async def _serve(self, method: str, head: _Head, body: bytes | None,
-                     keep_alive: bool) -> None:
+    async def _serve(self, head: _Head, body: bytes | None) -> None:
         handler = self._front.handler
+        method, keep_alive = head.method, head.keep_alive
         wanted: dict[bytes, str] = {}
         for name, value in head.headers:
             lower = name.lower()
