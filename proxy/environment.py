@@ -13,6 +13,7 @@ re-exports this one for it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -24,6 +25,7 @@ _FALSE: Final = frozenset({"0", "f", "false", "n", "no", "off"})
 HTTP_SCHEMES: Final = frozenset({"http", "https"})
 REDIS_SCHEMES: Final = frozenset({"redis", "rediss", "unix"})
 REDACTED: Final = "<redacted>"
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def without_password(url: str) -> str:
@@ -77,6 +79,12 @@ class SettingsReader:
         if value is None:
             return None
         value = value.strip()
+        if _CONTROL.search(value):
+            # Surrounding line breaks (a value read from a file) are trimmed above; one inside
+            # is a mistake, and urlsplit would silently drop it. The value is not echoed: it
+            # may be a secret.
+            self.problem(name, "must not contain control characters")
+            return None
         return value or None
 
     def problem(self, name: str, message: str) -> None:

@@ -61,7 +61,7 @@ def _known_instance_types(context: Context, names: list[str]) -> tuple[str, ...]
 
 
 def _members(names: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(validation.username(name) for name in names))
+    return tuple(dict.fromkeys(validation.username(name, field="members") for name in names))
 
 
 def _non_negative_int(value: int | None, *, field: str) -> int | None:
@@ -78,8 +78,11 @@ def _tolerations(items: list[TolerationInput]) -> tuple[Toleration, ...]:
         if item.effect not in (None, "", "NoSchedule", "PreferNoSchedule", "NoExecute"):
             raise BadUserInput(f"tolerations[{index}].effect",
                                "must be NoSchedule, PreferNoSchedule or NoExecute")
-        found.append(Toleration(key=item.key, operator=item.operator, value=item.value,
-                                effect=item.effect))
+        found.append(Toleration(
+            key=item.key and validation.label_key(item.key, field=f"tolerations[{index}].key"),
+            operator=item.operator, effect=item.effect,
+            value=item.value and validation.label_value(item.value,
+                                                        field=f"tolerations[{index}].value")))
     return tuple(found)
 
 
@@ -89,15 +92,16 @@ def _node_selector(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(item, str)
                                               for item in value.values()):
         raise BadUserInput("nodeSelector", "must be an object of strings")
-    return dict(value)
+    return {validation.label_key(key, field="nodeSelector"):
+            validation.label_value(item, field=f"nodeSelector.{key}")
+            for key, item in value.items()}
 
 
 def _group_update(spec: GroupSpec, data: GroupUpdateInput, context: Context) -> GroupSpec:
     changes: dict[str, Any] = {}
     quota: dict[str, Any] = {}
     if data.display_name is not UNSET:
-        changes["display_name"] = validation.text(data.display_name, field="displayName",
-                                                  limit=validation.MAX_NAME)
+        changes["display_name"] = validation.line(data.display_name, field="displayName")
     if data.members is not UNSET:
         changes["members"] = _members(data.members or [])
     if data.enabled_deployment is not UNSET:
@@ -119,8 +123,7 @@ def _instance_type_update(spec: InstanceTypeSpec,
                           data: InstanceTypeUpdateInput) -> InstanceTypeSpec:
     changes: dict[str, Any] = {}
     if data.display_name is not UNSET:
-        changes["display_name"] = validation.text(data.display_name, field="displayName",
-                                                  limit=validation.MAX_NAME)
+        changes["display_name"] = validation.line(data.display_name, field="displayName")
     if data.description is not UNSET:
         changes["description"] = validation.text(data.description, field="description")
     for key, value, field in (("cpu_limit", data.cpu_limit, "cpuLimit"),
@@ -203,8 +206,7 @@ class AdminMutations:
         services = context.services
         name = validation.group_name(data.name)
         spec = GroupSpec(
-            display_name=validation.text(data.display_name, field="displayName",
-                                         limit=validation.MAX_NAME),
+            display_name=validation.line(data.display_name, field="displayName"),
             members=_members(data.members or []),
             enabled_deployment=bool(data.enabled_deployment),
             max_deploy=_non_negative_int(data.max_deploy, field="maxDeploy"),
@@ -256,8 +258,7 @@ class AdminMutations:
             raise BadUserInput("cpuLimit" if data.cpu_limit is None else "memoryLimit",
                                "is required")
         spec = InstanceTypeSpec(
-            display_name=validation.text(data.display_name, field="displayName",
-                                         limit=validation.MAX_NAME),
+            display_name=validation.line(data.display_name, field="displayName"),
             description=validation.text(data.description, field="description"),
             cpu_limit=validation.non_negative(data.cpu_limit, field="cpuLimit"),
             memory_limit=_bytes(data.memory_limit, field="memoryLimit"),
@@ -312,8 +313,7 @@ class AdminMutations:
         token_id, token = new_api_token()
         view = TokenView(id=token_id, username=validation.username(data.username),
                          admin=data.admin, created=now, expires=_expiry(data.expires_at, now),
-                         description=validation.text(data.description, field="description",
-                                                     limit=validation.MAX_NAME),
+                         description=validation.line(data.description, field="description"),
                          hash=await asyncio.to_thread(services.hashing.hash, token))
         with kube_errors(what="api token", name=token_id):
             created = await apitokens.create(services.kube, namespace=services.namespace,

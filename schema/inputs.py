@@ -1,5 +1,9 @@
 """GraphQL input types: PrimeHub's exactly, plus additive admin inputs.
 
+Every string is validated whole (see :mod:`schema.validation`): names and references never
+hold a control character, and multi-line text (descriptions, update messages, env and metadata
+values) only tab and line breaks. The input descriptions say so to API users.
+
 Update inputs default to ``UNSET`` so a resolver can tell "not sent" (keep the stored value)
 from ``null`` (clear it). ``PhDeploymentUpdateInput.name`` is additive: PrimeHub's resolver
 read it but its schema omitted it, so an SDK update with a full definition failed there.
@@ -9,6 +13,10 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.scalars import JSON
+
+VALIDATION = ("Every string is checked whole: names, ids and references hold no control "
+              "character (a trailing newline included); description, updateMessage and env "
+              "and metadata values may hold tab and line breaks, no other control character.")
 
 
 @strawberry.input
@@ -31,7 +39,7 @@ class PhDeploymentClientWhereUniqueInput:
     name: str
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class PhDeploymentCreateInput:
     id: strawberry.ID
     name: str | None = None
@@ -48,7 +56,7 @@ class PhDeploymentCreateInput:
     endpoint_access_type: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class PhDeploymentUpdateInput:
     replicas: int | None = strawberry.UNSET
     model_image: str | None = strawberry.UNSET
@@ -63,7 +71,7 @@ class PhDeploymentUpdateInput:
     name: str | None = strawberry.UNSET
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class PhDeploymentClientCreateInput:
     deployment_id: str | None = None
     name: str | None = None
@@ -77,7 +85,7 @@ class WhereIdInput:
     id: strawberry.ID
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class GroupCreateInput:
     name: str
     display_name: str | None = None
@@ -91,7 +99,7 @@ class GroupCreateInput:
     instance_types: list[str] | None = None
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class GroupUpdateInput:
     display_name: str | None = strawberry.UNSET
     members: list[str] | None = strawberry.UNSET
@@ -111,7 +119,7 @@ class TolerationInput:
     effect: str | None = None
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class InstanceTypeCreateInput:
     name: str
     display_name: str | None = None
@@ -125,7 +133,7 @@ class InstanceTypeCreateInput:
     tolerations: list[TolerationInput] | None = None
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class InstanceTypeUpdateInput:
     display_name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
@@ -138,7 +146,7 @@ class InstanceTypeUpdateInput:
     tolerations: list[TolerationInput] | None = strawberry.UNSET
 
 
-@strawberry.input
+@strawberry.input(description=VALIDATION)
 class ApiTokenCreateInput:
     username: str
     admin: bool = False

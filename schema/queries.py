@@ -61,7 +61,7 @@ class DeploymentQueries:
     @strawberry.field
     def ph_deployment_avail(self, info: Info, where: PhDeploymentWhereUniqueInput) -> bool:
         permissions.caller(info.context)
-        return bool(ID_PATTERN.match(where.id)) and \
+        return bool(ID_PATTERN.fullmatch(where.id)) and \
             where.id not in info.context.services.store.deployments
 
     @strawberry.field

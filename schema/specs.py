@@ -40,7 +40,7 @@ def created(data: PhDeploymentCreateInput, *, group: Group, user: str, now: str,
             model_uri=validation.model_uri(data.model_uri, schemes=settings.model_uri_schemes),
             image_pull_secret=validation.image_pull_secret(data.image_pull_secret),
             metadata=validation.metadata(data.metadata)),
-        display_name=validation.text(data.name, field="name", limit=validation.MAX_NAME)
+        display_name=validation.line(data.name, field="name")
         or data.id,
         user_id=user, user_name=user, group_id=group.name, group_name=group.name, stop=False,
         description=validation.text(data.description, field="description"),
@@ -83,7 +83,7 @@ def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
     if data.env is not UNSET:
         spec["env"] = validation.env(data.env)
     if data.name is not UNSET and data.name:  # the resource requires a name: never cleared
-        spec["display_name"] = validation.text(data.name, field="name", limit=validation.MAX_NAME)
+        spec["display_name"] = validation.line(data.name, field="name")
     for key, value, name, limit in (
             ("description", data.description, "description", validation.MAX_TEXT),
             ("update_message", data.update_message, "updateMessage", validation.MAX_TEXT)):

@@ -4,6 +4,13 @@ Each function takes what the client sent (already typed by GraphQL where the sch
 ``JSON`` inputs arrive as any JSON value) and returns what will be stored. Limits keep one
 deployment's resource small (a Kubernetes object holds at most about 1.5 MB, and history keeps
 32 copies of the spec).
+
+Validation means the whole value: every pattern is applied with ``re.fullmatch`` (``re.match``
+with ``$`` lets a trailing newline through, and a name like ``"x\n"`` then breaks every later
+use of it, deletion included). No name, reference or single-line text may contain a control
+character (C0, DEL or C1); multi-line text (descriptions, update messages, env and metadata
+values) may contain tab, line feed and carriage return, nothing else. Only plain spaces
+around a value are trimmed, never other whitespace.
 """
 
 from __future__ import annotations
@@ -16,13 +23,19 @@ from urllib.parse import urlsplit
 from gateway.kube.phdeployments import ACCESS_TYPES, AccessType, EnvVar
 from schema.errors import BadUserInput, IllegalEnvName
 
-ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-ENV_NAME_PATTERN: Final = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-CLIENT_NAME_PATTERN: Final = re.compile(r"^[a-z_][a-z0-9_-]*$")
+# Applied with fullmatch: no anchors, so no pattern can be used with re.match by mistake.
+ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+ENV_NAME_PATTERN: Final = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
+CLIENT_NAME_PATTERN: Final = re.compile(r"[a-z_][a-z0-9_-]*")
 _LABEL: Final = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS_SUBDOMAIN: Final = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
-GROUP_NAME_PATTERN: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+DNS_SUBDOMAIN: Final = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+GROUP_NAME_PATTERN: Final = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# Kubernetes label keys (an optional DNS subdomain prefix and a name) and label values.
+_QUALIFIED: Final = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+LABEL_KEY_PATTERN: Final = re.compile(rf"({_LABEL}(\.{_LABEL})*/)?{_QUALIFIED}")
+LABEL_VALUE_PATTERN: Final = re.compile(rf"({_QUALIFIED})?")
+CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 MAX_CLIENT_NAME: Final = 63
 MAX_NAME: Final = 256
@@ -38,19 +51,20 @@ MAX_METADATA_VALUE: Final = 4096
 
 def deployment_id(value: str) -> str:
     """PrimeHub's id rule: 3 to 63 characters, lowercase letters, digits and inner dashes."""
-    if not ID_PATTERN.match(value):
-        raise BadUserInput("id", f"{value!r} must match {ID_PATTERN.pattern} (3 to 63 "
+    if not ID_PATTERN.fullmatch(value):
+        raise BadUserInput("id", f"{value!r} must match ^{ID_PATTERN.pattern}$ (3 to 63 "
                            "lowercase letters, digits or '-', starting and ending with a "
                            "letter or digit)")
     return value
 
 
 def model_image(value: str | None) -> str:
-    """A non-empty image reference without spaces (surrounding blanks are trimmed)."""
-    image = (value or "").strip()
+    """A non-empty image reference without spaces (surrounding spaces are trimmed)."""
+    image = (value or "").strip(" ")
     if not image:
         raise BadUserInput("modelImage", "must not be empty")
-    if len(image) > MAX_IMAGE or any(char.isspace() for char in image):
+    if len(image) > MAX_IMAGE or CONTROL.search(image) or any(
+            char.isspace() for char in image):
         raise BadUserInput("modelImage", "must be an image reference without spaces, at most "
                            f"{MAX_IMAGE} characters")
     return image
@@ -59,12 +73,13 @@ def model_image(value: str | None) -> str:
 def model_uri(value: str | None, *, schemes: Iterable[str]) -> str | None:
     """A model URI with an allowed scheme; ``None`` or ``""`` (kept as sent, as PrimeHub keeps
     it) when there is none (the image has the model)."""
-    uri = (value or "").strip()
+    uri = (value or "").strip(" ")
     if not uri:
         return None if value is None else ""
     allowed = tuple(schemes)
+    # urlsplit silently drops tabs and line breaks (WHATWG), so look before it does.
     parts = urlsplit(uri)
-    if len(uri) > MAX_URI or parts.scheme.lower() not in allowed or not (
+    if len(uri) > MAX_URI or CONTROL.search(uri) or parts.scheme.lower() not in allowed or not (
             parts.netloc or parts.path.strip("/")):
         raise BadUserInput("modelURI", f"must be a URI with scheme {', '.join(allowed)} "
                            f"(at most {MAX_URI} characters), got {uri[:100]!r}")
@@ -78,36 +93,47 @@ def replicas(value: int, *, maximum: int) -> int:
 
 
 def access_type(value: str) -> AccessType:
-    lowered = value.strip().lower()
+    lowered = value.strip(" ").lower()
     for known in ACCESS_TYPES:
         if lowered == known:
             return known
     raise BadUserInput("endpointAccessType", f"must be public or private, got {value!r}")
 
 
-def text(value: str | None, *, field: str, limit: int = MAX_TEXT) -> str | None:
+def text(value: str | None, *, field: str, limit: int = MAX_TEXT,
+         lines: bool = True) -> str | None:
     """Free text up to ``limit`` characters; an empty string stays one (PrimeHub answers
-    ``""`` for ``""``, and clients compare with it)."""
+    ``""`` for ``""``, and clients compare with it). ``lines``: it may span lines (tab, line
+    feed and carriage return allowed); otherwise no control character at all."""
     if value is None:
         return None
     if len(value) > limit:
         raise BadUserInput(field, f"must be at most {limit} characters")
+    if (_CONTROL_IN_TEXT if lines else CONTROL).search(value):
+        raise BadUserInput(field, "must not contain control characters" if not lines else
+                           "must not contain control characters other than tab and line breaks")
     return value
 
 
+def line(value: str | None, *, field: str, limit: int = MAX_NAME) -> str | None:
+    """A single line of text (a display name): no control characters, not even a newline."""
+    return text(value, field=field, limit=limit, lines=False)
+
+
 def instance_type(value: str | None) -> str:
-    name = (value or "").strip()
+    """A reference to an instance type: a Kubernetes object name."""
+    name = (value or "").strip(" ")
     if not name:
         raise BadUserInput("instanceType", "must name an instance type")
-    return name
+    return resource_name(name, field="instanceType")
 
 
 def image_pull_secret(value: str | None) -> str | None:
     """A Secret name; ``None`` or ``""`` (kept as sent) when there is none."""
-    name = (value or "").strip()
+    name = (value or "").strip(" ")
     if not name:
         return None if value is None else ""
-    if len(name) > 253 or not DNS_SUBDOMAIN.match(name):
+    if len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name):
         raise BadUserInput("imagePullSecret", f"{name!r} is not a valid Secret name")
     return name
 
@@ -126,7 +152,7 @@ def env(value: Any) -> tuple[EnvVar, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise BadUserInput(f"env[{index}]", "must be an object with a string name")
         name = item["name"]
-        if not ENV_NAME_PATTERN.match(name):
+        if not ENV_NAME_PATTERN.fullmatch(name):
             raise IllegalEnvName(name)
         if name in seen:
             raise BadUserInput(f"env[{index}].name", f"{name!r} is given twice")
@@ -147,7 +173,7 @@ def metadata(value: Any) -> dict[str, str]:
         raise BadUserInput("metadata", f"must have at most {MAX_METADATA_ENTRIES} entries")
     clean: dict[str, str] = {}
     for key, item in value.items():
-        if not key or len(key) > MAX_METADATA_KEY or _CONTROL.search(key):
+        if not key or len(key) > MAX_METADATA_KEY or CONTROL.search(key):
             raise BadUserInput("metadata", f"key {key[:60]!r} must be 1 to "
                                f"{MAX_METADATA_KEY} printable characters")
         if item is None:
@@ -158,21 +184,21 @@ def metadata(value: Any) -> dict[str, str]:
 
 def client_name(value: str | None) -> str:
     name = value or ""
-    if len(name) > MAX_CLIENT_NAME or not CLIENT_NAME_PATTERN.match(name):
-        raise BadUserInput("name", f"{name[:80]!r} must match {CLIENT_NAME_PATTERN.pattern} "
+    if len(name) > MAX_CLIENT_NAME or not CLIENT_NAME_PATTERN.fullmatch(name):
+        raise BadUserInput("name", f"{name[:80]!r} must match ^{CLIENT_NAME_PATTERN.pattern}$ "
                            f"and be at most {MAX_CLIENT_NAME} characters")
     return name
 
 
 def group_name(value: str) -> str:
-    if not GROUP_NAME_PATTERN.match(value):
+    if not GROUP_NAME_PATTERN.fullmatch(value):
         raise BadUserInput("name", f"{value[:80]!r} must be 1 to 63 lowercase letters, digits "
                            "or inner '-'")
     return value
 
 
 def resource_name(value: str, *, field: str = "name") -> str:
-    if len(value) > 253 or not DNS_SUBDOMAIN.match(value):
+    if len(value) > 253 or not DNS_SUBDOMAIN.fullmatch(value):
         raise BadUserInput(field, f"{value[:80]!r} must be a lowercase DNS name (letters, "
                            "digits, '-' and '.')")
     return value
@@ -184,11 +210,28 @@ def non_negative(value: float | None, *, field: str) -> float | None:
     return value
 
 
-def username(value: str) -> str:
-    name = value.strip()
-    if not name or len(name) > MAX_NAME or _CONTROL.search(name):
-        raise BadUserInput("username", f"must be 1 to {MAX_NAME} printable characters")
+def username(value: str, *, field: str = "username") -> str:
+    name = value.strip(" ")
+    if not name or len(name) > MAX_NAME or CONTROL.search(name):
+        raise BadUserInput(field, f"must be 1 to {MAX_NAME} printable characters")
     return name
+
+
+def label_key(value: str, *, field: str) -> str:
+    """A Kubernetes label key (``[prefix/]name``): node selectors and tolerations use them."""
+    prefix, _, name = value.rpartition("/")
+    if len(prefix) > 253 or len(name) > 63 or not LABEL_KEY_PATTERN.fullmatch(value):
+        raise BadUserInput(field, f"{value[:80]!r} must be a label key ([prefix/]name: letters, "
+                           "digits, '-', '_' and '.', name at most 63 characters)")
+    return value
+
+
+def label_value(value: str, *, field: str) -> str:
+    """A Kubernetes label value: at most 63 letters, digits, '-', '_' and '.' (may be empty)."""
+    if len(value) > 63 or not LABEL_VALUE_PATTERN.fullmatch(value):
+        raise BadUserInput(field, f"{value[:80]!r} must be a label value (at most 63 letters, "
+                           "digits, '-', '_' and '.', starting and ending with a letter or digit)")
+    return value
 
 
 def _scalar(value: Any, *, field: str, limit: int) -> str:
@@ -200,6 +243,4 @@ def _scalar(value: Any, *, field: str, limit: int) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise BadUserInput(field, "must be a string")
-    if len(value) > limit:
-        raise BadUserInput(field, f"must be at most {limit} characters")
-    return value
+    return text(value, field=field, limit=limit) or ""

@@ -15,14 +15,14 @@ from aiohttp import web
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 HEADER: Final = "X-Request-Id"
-_SANE: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SANE: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
 async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
     offered = request.headers.get(HEADER, "")
-    request[REQUEST_ID] = offered if _SANE.match(offered) else uuid.uuid4().hex
+    request[REQUEST_ID] = offered if _SANE.fullmatch(offered) else uuid.uuid4().hex
     try:
         response = await handler(request)
     except web.HTTPException as error:

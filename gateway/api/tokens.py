@@ -16,7 +16,7 @@ from typing import Final
 
 CLIENT_PREFIX: Final = "mgc_"
 API_PREFIX: Final = "mga_"
-_API_TOKEN: Final = re.compile(r"^mga_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_API_TOKEN: Final = re.compile(r"mga_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 
 
 def new_client_token() -> str:
@@ -31,5 +31,5 @@ def new_api_token() -> tuple[str, str]:
 
 def api_token_id(token: str) -> str | None:
     """The id inside an API token, ``None`` when ``token`` does not have the format."""
-    match = _API_TOKEN.match(token)
+    match = _API_TOKEN.fullmatch(token)
     return match.group(1) if match else None

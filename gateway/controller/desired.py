@@ -63,7 +63,7 @@ MODEL_VOLUME: Final = "model-store"
 INITIALIZER: Final = "storage-initializer"
 PORT_VARIABLE: Final = "PREDICTIVE_UNIT_SERVICE_PORT"
 PARAMETERS_VARIABLE: Final = "PREDICTIVE_UNIT_PARAMETERS"
-_ANNOTATION_NAME: Final = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_ANNOTATION_NAME: Final = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 
 
 class Unbuildable(ValueError):
@@ -267,4 +267,4 @@ def _probes(settings: ControllerSettings) -> Object:
 
 def _metadata_annotations(metadata: Mapping[str, str]) -> dict[str, str]:
     return {METADATA_PREFIX + key: value for key, value in sorted(metadata.items())
-            if _ANNOTATION_NAME.match(key)}
+            if _ANNOTATION_NAME.fullmatch(key)}

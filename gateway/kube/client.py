@@ -14,6 +14,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 from kubernetes_asyncio.client import ApiClient
 
@@ -51,7 +52,9 @@ class Resource:
             base += f"/namespaces/{namespace}"
         base += f"/{self.plural}"
         if name is not None:
-            base += f"/{name}"
+            # Quoted: a name that reached the store with an odd character (written by an older
+            # release or another tool) must still be addressable, or it could never be deleted.
+            base += f"/{quote(name, safe='')}"
         if subresource is not None:
             base += f"/{subresource}"
         return base

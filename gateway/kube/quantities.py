@@ -20,7 +20,7 @@ _SUFFIXES: Final[dict[str, Decimal]] = {
     "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30,
     "Ti": Decimal(2) ** 40, "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
 }
-_QUANTITY: Final = re.compile(r"^([+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$")
+_QUANTITY: Final = re.compile(r"([+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)")
 GIGA: Final = 10**9
 GIBI: Final = 2**30
 
@@ -33,7 +33,7 @@ def parse_quantity(value: str | float) -> float:
         if value < 0:
             raise ValueError(f"negative quantity: {value!r}")
         return float(value)
-    match = _QUANTITY.match(value.strip())
+    match = _QUANTITY.fullmatch(value.strip())
     if match is None or match.group(2) not in _SUFFIXES:
         raise ValueError(f"not a quantity: {value!r}")
     try:

@@ -156,15 +156,15 @@ def go_float(value: float) -> str:
 
 
 # apimachinery's util/validation name checks, with their messages
-_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 def dns1035_label(value: str) -> list[str]:
     """Why ``value`` is not a DNS-1035 label (empty when it is one)."""
     problems = ["must be no more than 63 characters"] if len(value) > 63 else []
-    if not _DNS1035_LABEL.match(value):
+    if not _DNS1035_LABEL.fullmatch(value):
         problems.append(
             "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
             "with an alphabetic character, and end with an alphanumeric character (e.g. "
@@ -175,7 +175,7 @@ def dns1035_label(value: str) -> list[str]:
 def dns1123_subdomain(value: str) -> list[str]:
     """Why ``value`` is not a DNS-1123 subdomain (empty when it is one)."""
     problems = ["must be no more than 253 characters"] if len(value) > 253 else []
-    if not _DNS1123_SUBDOMAIN.match(value):
+    if not _DNS1123_SUBDOMAIN.fullmatch(value):
         problems.append(
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
             "'-' or '.', and must start and end with an alphanumeric character (e.g. "

@@ -15,8 +15,8 @@ from typing import Any
 
 from gateway.localcluster.errors import Cause
 
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's: no vowels, no lookalikes
 
 # Fields of metadata only the server sets; a client's values are ignored on create and
@@ -53,7 +53,7 @@ def name_causes(name: str, *, label: bool) -> list[Cause]:
     problems = []
     if len(name) > limit:
         problems.append(f"must be no more than {limit} characters")
-    if not pattern.match(name):
+    if not pattern.fullmatch(name):
         problems.append(
             f"a lowercase {what} must consist of lower case alphanumeric characters, '-'"
             + ("" if label else " or '.'")

@@ -104,9 +104,9 @@ class FieldSelector:
 
 # -- label keys and values --------------------------------------------------------------
 
-_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _NAME_RULE = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
               "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
               "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
@@ -131,13 +131,13 @@ def _key_problems(key: str) -> list[str]:
             problems.append("prefix part must be non-empty")
         elif len(prefix) > 253:
             problems.append("prefix part must be no more than 253 characters")
-        elif not _SUBDOMAIN.match(prefix):
+        elif not _SUBDOMAIN.fullmatch(prefix):
             problems.append(f"prefix part {_SUBDOMAIN_RULE}")
     if not name:
         problems.append("name part must be non-empty")
     elif len(name) > 63:
         problems.append("name part must be no more than 63 characters")
-    elif not _NAME.match(name):
+    elif not _NAME.fullmatch(name):
         problems.append(f"name part {_NAME_RULE}")
     return problems
 
@@ -146,7 +146,7 @@ def _value_problems(value: str) -> list[str]:
     problems = []
     if len(value) > 63:
         problems.append("must be no more than 63 characters")
-    if not _VALUE.match(value):
+    if not _VALUE.fullmatch(value):
         problems.append(_VALUE_RULE)
     return problems
 

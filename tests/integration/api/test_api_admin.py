@@ -53,7 +53,7 @@ async def test_group_input_is_validated(api: Api, world: World) -> None:
             ('createGroup(data: {name: "team-z", quotaCpu: -1})', "quotaCpu"),
             ('createGroup(data: {name: "team-z", instanceTypes: ["nope"]})', "instanceTypes"),
             ('createGroup(data: {name: "team-a"})', "name"),
-            ('updateGroup(where: {id: "team-a"}, data: {members: [" "]})', "username")):
+            ('updateGroup(where: {id: "team-a"}, data: {members: [" "]})', "members")):
         error = await api.error(f"mutation {{ {document} {{ id }} }}")
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, document
     error = await api.error('mutation { updateGroup(where: {id: "nope"}, data: {maxDeploy: 1})'

@@ -27,9 +27,11 @@ def test_ids_breaking_primehub_rule_name_the_id_field(value: str) -> None:
     assert validation.ID_PATTERN.pattern in caught.value.message
 
 
-def test_model_image_is_trimmed() -> None:
-    """Blanks around an image reference are dropped."""
-    assert validation.model_image("  repo/model:1 \n") == "repo/model:1"
+def test_model_image_is_trimmed_of_spaces_only() -> None:
+    """Spaces around an image reference are dropped; a line break is refused, not trimmed."""
+    assert validation.model_image("  repo/model:1 ") == "repo/model:1"
+    with pytest.raises(BadUserInput):
+        validation.model_image("repo/model:1\n")
 
 
 @pytest.mark.parametrize("value", [None, "", "   ", "repo/model :1"])
