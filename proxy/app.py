@@ -6,7 +6,8 @@ threads, the event follower, the usage flusher) is opened and closed by its own
 unwind in reverse, so the last usage flush still has Redis, and Redis closes last.
 
 One request, in order: split ``/deployment/<id>/<rest>``; find the route (503 until the table
-has loaded once, 404 if unknown); for a private deployment, check the credentials (401, 429,
+has loaded once, 404 if unknown, 503 instead while Redis has lost data and the controller has
+not republished it); for a private deployment, check the credentials (401, 429,
 503); only then reveal availability (503 stopped / no ready pods, with ``Retry-After``), so an
 anonymous caller learns nothing about a private deployment but that it exists; then relay
 (WebSocket or HTTP). Metrics, the access line and usage are recorded for every answer.
@@ -29,12 +30,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from proxy.accesslog import log_access
-from proxy.authenticating import Authenticator, LockedOut, LoginLimits, Unauthenticated, Unavailable
+from proxy.authenticating import Authenticator, LockedOut, Unauthenticated, Unavailable
 from proxy.cache import VerifiedCache
 from proxy.credentials import MalformedCredentials, parse_basic
 from proxy.forwarding import Forwarder
 from proxy.hashing import make_context
 from proxy.headers import Forwarding, forwarding, request_id
+from proxy.loginlimits import LoginLimits
 from proxy.metrics import ProxyMetrics
 from proxy.problems import Problem, problem, retry_later, unauthorized
 from proxy.records import Access, Route
@@ -94,6 +96,8 @@ class ProxyHandler:
                  usage: UsageRecorder) -> None:
         self._trusted_hops = settings.trusted_hops
         self._retry_after = settings.retry_after
+        self._republishing = retry_later(503, "data_plane_incomplete",
+                                         "routes are being republished", settings.retry_after)
         self._routes = routes
         self._authenticator = authenticator
         self.forwarder = forwarder
@@ -126,6 +130,8 @@ class ProxyHandler:
                                self._retry_after)
         route = self._routes.get(deployment_id)
         if route is None:
+            if not self._routes.complete:
+                return self._republishing
             return _UNKNOWN
         call.deployment = deployment_id
         client: str | None = None
@@ -281,7 +287,10 @@ async def _handler(app: web.Application) -> AsyncIterator[None]:
     authenticator = Authenticator(
         redis=app[REDIS], cache=app[CACHE], context=make_context(settings.hash_scheme),
         executor=app[HASH_THREADS],
-        limits=LoginLimits(failures=settings.failed_login_limit,
+        limits=LoginLimits(pair=settings.failed_login_limit,
+                           address=settings.failed_login_address_limit,
+                           backoff_after=settings.failed_login_backoff_after,
+                           backoff_max=settings.failed_login_backoff_max,
                            window=settings.failed_login_window),
         metrics=app[METRICS])
     app[HANDLER] = ProxyHandler(

@@ -3,15 +3,18 @@
 Warm path: an HMAC and a dict lookup in :class:`~proxy.cache.VerifiedCache`, no I/O.
 
 Cold path, once per (deployment, client, token) however many requests arrive together (they
-share one task): one pipelined Redis round trip fetches the client's hash and both
-failed-login counters; past the limit the answer is 429 before any hashing; otherwise passlib
-verifies in a thread pool, never on the event loop. An unknown client costs a dummy
-verification too, so timing does not tell which client names exist. Failures increment both
-counters (created with the window as TTL); a success resets the client's counter, and a
-legacy hash is upgraded and the replacement recorded for the controller.
+share one task): one pipelined Redis round trip fetches the client's hash, the data-plane
+epoch and the failure counters of :mod:`proxy.loginlimits`. A (client, address) pair or an
+address past its limit gets 429 before any hashing; a client past its backoff threshold waits
+first; then passlib verifies in a thread pool, never on the event loop. An unknown client
+costs a dummy verification too, so timing does not tell which client names exist. A failure
+increments the three counters (each created with the window as TTL); a success clears the
+pair's counter, and a legacy hash is upgraded and the replacement recorded for the controller.
 
 Fail closed: if Redis cannot be asked, or the stored hash cannot be checked, the answer is
-"unavailable" (503), never a pass. Only entries already in the cache keep working.
+"unavailable" (503), never a pass. Only entries already in the cache keep working. The same
+holds while the data plane is incomplete (no epoch, see :mod:`proxy.records`): a missing hash
+may only mean Redis lost it, so it is "unavailable", and no failure is counted.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ import asyncio
 import logging
 import math
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from typing import Any
 
 from passlib.context import CryptContext
 from passlib.exc import MissingBackendError
@@ -30,9 +31,17 @@ from redis.exceptions import RedisError
 
 from proxy.cache import VerifiedCache
 from proxy.credentials import BasicCredentials
+from proxy.loginlimits import FailureCount, LoginLimits, retry_after
 from proxy.metrics import ProxyMetrics
 from proxy.publishing import request_hash_upgrade
-from proxy.records import HashUpgrade, clients_key, failed_address_key, failed_client_key
+from proxy.records import (
+    EPOCH_KEY,
+    HashUpgrade,
+    clients_key,
+    failed_address_key,
+    failed_client_key,
+    failed_pair_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +55,8 @@ class Unauthenticated(AuthFailure):
 
 
 class LockedOut(AuthFailure):
-    """Too many recent failures for this client or address: 429 after ``retry_after`` s."""
+    """Too many recent failures of this client from this address, or from this address: 429
+    after ``retry_after`` s."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__("too many failed logins")
@@ -54,13 +64,7 @@ class LockedOut(AuthFailure):
 
 
 class Unavailable(AuthFailure):
-    """The credential cannot be checked now (Redis down, unreadable hash): 503."""
-
-
-@dataclass(frozen=True, slots=True)
-class LoginLimits:
-    failures: int
-    window: float
+    """The credential cannot be checked now (Redis down or incomplete, unreadable hash): 503."""
 
 
 class Authenticator:
@@ -97,44 +101,51 @@ class Authenticator:
     async def _check(self, key: bytes, deployment_id: str, credentials: BasicCredentials,
                      address: str) -> str:
         generation = self._cache.generation
-        client_counter = failed_client_key(deployment_id, credentials.client)
-        address_counter = failed_address_key(address)
+        counters = (failed_pair_key(deployment_id, credentials.client, address),
+                    failed_address_key(address),
+                    failed_client_key(deployment_id, credentials.client))
+        pair_counter, address_counter, client_counter = counters
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hget(clients_key(deployment_id), credentials.client)
-                pipe.get(client_counter)
-                pipe.pttl(client_counter)
+                pipe.exists(EPOCH_KEY)
+                pipe.get(pair_counter)
+                pipe.pttl(pair_counter)
                 pipe.get(address_counter)
                 pipe.pttl(address_counter)
-                stored, client_fails, client_ttl, address_fails, address_ttl = (
-                    await pipe.execute())
+                pipe.get(client_counter)
+                (stored, epoch, pair_fails, pair_ttl, address_fails, address_ttl,
+                 client_fails) = await pipe.execute()
         except (RedisError, OSError) as error:
             self._metrics.auth.labels("unavailable").inc()
             raise Unavailable("credential store unreachable") from error
-        self._check_limits((client_fails, client_ttl), (address_fails, address_ttl))
+        complete = bool(epoch)
+        if complete:
+            wait = retry_after(self._limits, pair=FailureCount.parse(pair_fails, pair_ttl),
+                               address=FailureCount.parse(address_fails, address_ttl))
+            if wait is not None:
+                self._metrics.auth.labels("locked").inc()
+                raise LockedOut(wait)
+            delay = self._limits.backoff(FailureCount.parse(client_fails, None).failures)
+            if delay:
+                await asyncio.sleep(delay)
         stored_hash = stored.decode() if isinstance(stored, bytes) else stored
+        if stored_hash is None and not complete:
+            self._metrics.auth.labels("unavailable").inc()
+            raise Unavailable("the data plane is being republished")
         ok, replacement = await self._verify(credentials.token, stored_hash)
         if not ok or stored_hash is None:
-            await self._count_failure(client_counter, address_counter)
+            if complete:
+                await self._count_failure(*counters)
             self._metrics.auth.labels("rejected").inc()
             raise Unauthenticated("wrong credentials")
         if self._cache.generation == generation:
             self._cache.put(key, deployment_id=deployment_id, client=credentials.client,
                             credential_hash=stored_hash)
-        await self._after_success(client_counter, HashUpgrade(
+        await self._after_success(pair_counter, HashUpgrade(
             deployment_id, credentials.client, stored_hash, replacement) if replacement else None)
         self._metrics.auth.labels("verified").inc()
         return credentials.client
-
-    def _check_limits(self, *counters: tuple[Any, Any]) -> None:
-        waits = [ttl for count, ttl in counters
-                 if count is not None and int(count) >= self._limits.failures]
-        if waits:
-            self._metrics.auth.labels("locked").inc()
-            longest = max(waits)
-            retry_after = math.ceil(longest / 1000) if longest > 0 else math.ceil(
-                self._limits.window)
-            raise LockedOut(retry_after)
 
     async def _verify(self, token: str, stored_hash: str | None) -> tuple[bool, str | None]:
         loop = asyncio.get_running_loop()
@@ -162,9 +173,9 @@ class Authenticator:
         except (RedisError, OSError) as error:
             log.warning("could not count a failed login: %s", error)
 
-    async def _after_success(self, client_counter: str, upgrade: HashUpgrade | None) -> None:
+    async def _after_success(self, pair_counter: str, upgrade: HashUpgrade | None) -> None:
         try:
-            await self._redis.delete(client_counter)
+            await self._redis.delete(pair_counter)
             if upgrade is not None:
                 await request_hash_upgrade(self._redis, upgrade=upgrade)
         except (RedisError, OSError) as error:

@@ -1,11 +1,12 @@
 """What the proxy sends upstream and back: header filtering as pure functions over raw bytes.
 
 Towards the model the proxy removes ``Authorization`` (the token never leaves the proxy), every
-spelling of the headers it sets itself, hop-by-hop headers and those the caller named in
-``Connection``, then adds ``X-Forwarded-User`` (private deployments only), ``X-Forwarded-For``,
-``-Proto``, ``-Host`` and ``X-Request-Id``. Names are compared after lower-casing and mapping
-``_`` to ``-``, because WSGI and CGI servers fold both ``X-Forwarded-User`` and
-``X_Forwarded_User`` into the same ``HTTP_X_FORWARDED_USER`` variable.
+spelling of the headers it sets itself and of the caller-address headers other proxies set
+(``X-Real-IP``, ``True-Client-IP``, ``X-Client-IP``, ``X-Cluster-Client-IP``), hop-by-hop
+headers and those the caller named in ``Connection``, then adds ``X-Forwarded-User`` (private
+deployments only), ``X-Forwarded-For``, ``-Proto``, ``-Host`` and ``X-Request-Id``. Names are
+compared after lower-casing and mapping ``_`` to ``-``, because WSGI and CGI servers fold both
+``X-Forwarded-User`` and ``X_Forwarded_User`` into the same ``HTTP_X_FORWARDED_USER`` variable.
 
 ``X-Forwarded-*`` sent by the caller are believed only when ``trusted_hops`` says that many
 proxies of ours stand in front; otherwise they are replaced, and the caller's address is the
@@ -28,11 +29,13 @@ HOP_BY_HOP: Final = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization",
     b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade",
 })
-# Replaced by the proxy's own values, or meaningless past the proxy.
+# Replaced by the proxy's own values, or meaningless past the proxy. The other spellings of
+# "the caller's address" (X-Real-IP, True-Client-IP...) go too: a model or its framework may
+# believe them, and only the proxy knows who called (X-Forwarded-For).
 _REPLACED: Final = frozenset({
     b"authorization", b"host", b"content-length", b"expect", b"forwarded",
     b"x-forwarded-user", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host",
-    b"x-request-id",
+    b"x-request-id", b"x-real-ip", b"true-client-ip", b"x-client-ip", b"x-cluster-client-ip",
 })
 _NOT_FORWARDED: Final = HOP_BY_HOP | _REPLACED
 _NOT_RETURNED: Final = HOP_BY_HOP | {b"content-length"}

@@ -3,7 +3,8 @@
 Each function is one MULTI/EXEC transaction ending with its event, so the proxy (which
 reloads on the event) sees a route and its whole credential set change together, and a full
 resync replaces everything at once. :func:`replace_everything` WATCHes the route table so a
-concurrent publish makes it start over instead of being silently lost.
+concurrent publish makes it start over instead of being silently lost, and it alone writes the
+epoch (:data:`~proxy.records.EPOCH_KEY`): "Redis holds a complete data plane".
 
 The hash-upgrade helpers are for the controller's side of the upgrade protocol described in
 :mod:`proxy.records`: read the pending requests, apply them, settle each one.
@@ -19,6 +20,7 @@ from redis.asyncio.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
 from proxy.records import (
+    EPOCH_KEY,
     EVENTS_CHANNEL,
     HASH_UPGRADES_KEY,
     ROUTES_KEY,
@@ -76,8 +78,10 @@ async def withdraw_deployment(redis: Redis, *, deployment_id: str) -> None:
         await pipe.execute()
 
 
-async def replace_everything(redis: Redis, *, deployments: Iterable[Deployment]) -> None:
-    """Make Redis hold exactly ``deployments`` (routes and credentials), in one transaction."""
+async def replace_everything(redis: Redis, *, deployments: Iterable[Deployment],
+                             epoch: str) -> None:
+    """Make Redis hold exactly ``deployments`` (routes and credentials), in one transaction,
+    and mark the data plane complete with ``epoch`` (any text naming the writer)."""
     wanted = list(deployments)
 
     async def replace(pipe: Pipeline) -> None:
@@ -88,9 +92,15 @@ async def replace_everything(redis: Redis, *, deployments: Iterable[Deployment])
         pipe.delete(ROUTES_KEY)
         for route, credentials in wanted:
             _queue_deployment(pipe, route, credentials)
+        pipe.set(EPOCH_KEY, epoch)
         pipe.publish(EVENTS_CHANNEL, encode_event(Resynced()))
 
     await redis.transaction(replace, ROUTES_KEY)
+
+
+async def data_plane_complete(redis: Redis) -> bool:
+    """Whether Redis still holds the epoch of a full resync (it lost nothing since)."""
+    return bool(await redis.exists(EPOCH_KEY))
 
 
 async def request_hash_upgrade(redis: Redis, *, upgrade: HashUpgrade) -> None:

@@ -2,17 +2,29 @@
 
 The controller (``gateway/controller/``) publishes; the proxy reads. Keys:
 
-=====================================  ======  =================================================
-key                                    type    content
-=====================================  ======  =================================================
-``mg:routes``                          hash    deployment id -> route JSON (:func:`encode_route`)
-``mg:clients:<deployment id>``         hash    client name -> passlib hash string
-``mg:events`` (pub/sub channel)        --      event JSON (:func:`encode_event`)
-``mg:hash-upgrades``                   hash    ``<deployment id>/<client>`` -> upgrade JSON
-``mg:usage:<deployment id>:<client>``  hash    ``requests`` (count), ``last_used`` (unix s)
-``mg:failed:client:<id>:<client>``     string  failed logins in the current window (expires)
-``mg:failed:address:<address>``        string  failed logins from one source address
-=====================================  ======  =================================================
+=========================================  ======  =============================================
+key                                        type    content
+=========================================  ======  =============================================
+``mg:epoch``                               string  set by every full resync (see below)
+``mg:routes``                              hash    deployment id -> route JSON (encode_route)
+``mg:clients:<deployment id>``             hash    client name -> passlib hash string
+``mg:events`` (pub/sub channel)            --      event JSON (:func:`encode_event`)
+``mg:hash-upgrades``                       hash    ``<deployment id>/<client>`` -> upgrade JSON
+``mg:usage:<deployment id>:<client>``      hash    ``requests`` (count), ``last_used`` (unix s)
+``mg:failed:pair:<id>:<client>:<address>`` string  failed logins of one client from one address
+``mg:failed:client:<id>:<client>``         string  failed logins of one client, every address
+``mg:failed:address:<address>``            string  failed logins from one source address
+=========================================  ======  =============================================
+
+The failure counters expire a window after their first failure; what they limit is described
+in :mod:`proxy.loginlimits`.
+
+The epoch: a full resync writes ``mg:epoch`` in the same transaction as everything else, and
+nothing else writes it. Its absence therefore means Redis lost its data (``FLUSHALL``, a
+restart without persistence, a failover to an empty replica) since the last resync: the data
+plane is incomplete. The controller watches for that and resyncs at once; until the key is
+back, the proxy keeps what it knew and treats what it cannot find as "cannot verify now"
+(503), never as "does not exist" (401, 404), and counts no failed logins.
 
 Writes that belong together (a route and its full credential set; a full resync) happen in
 one MULTI/EXEC, followed in the same transaction by an event, so a reader that reloads on an
@@ -41,6 +53,7 @@ from enum import Enum
 from typing import Any, Final
 
 VERSION: Final = 1
+EPOCH_KEY: Final = "mg:epoch"
 ROUTES_KEY: Final = "mg:routes"
 EVENTS_CHANNEL: Final = "mg:events"
 HASH_UPGRADES_KEY: Final = "mg:hash-upgrades"
@@ -102,6 +115,11 @@ def clients_key(deployment_id: str) -> str:
 
 def usage_key(deployment_id: str, client: str) -> str:
     return f"mg:usage:{deployment_id}:{client}"
+
+
+def failed_pair_key(deployment_id: str, client: str, address: str) -> str:
+    """Neither deployment ids nor basic-auth client names contain ``:``; addresses may."""
+    return f"mg:failed:pair:{deployment_id}:{client}:{address}"
 
 
 def failed_client_key(deployment_id: str, client: str) -> str:

@@ -3,6 +3,8 @@
 Filled from Redis by :mod:`proxy.subscribing` and read on every request without I/O.
 ``loaded`` stays false until the first full load succeeds: until then the proxy cannot tell
 an unknown deployment from one it has not heard of yet, so it answers 503, not 404.
+``complete`` is false while Redis has lost its data (no epoch) and the controller has not
+republished yet: the table then keeps what it knew, and an unknown deployment is 503 too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class RouteTable:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
         self._loaded = asyncio.Event()
+        self.complete = True
 
     @property
     def loaded(self) -> bool:
@@ -33,7 +36,15 @@ class RouteTable:
         return self._routes.get(deployment_id)
 
     def replace(self, routes: Iterable[Route]) -> None:
+        """A full load from a complete data plane."""
         self._routes = {route.deployment_id: route for route in routes}
+        self.complete = True
+        self._loaded.set()
+
+    def keep_and_add(self, routes: Iterable[Route]) -> None:
+        """A full load from an incomplete data plane: what is missing may come back."""
+        self._routes.update((route.deployment_id, route) for route in routes)
+        self.complete = False
         self._loaded.set()
 
     def put(self, route: Route) -> None:

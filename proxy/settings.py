@@ -46,6 +46,9 @@ class ProxySettings:
     upstream_pool_size: int = 64
     body_limit: int = 10 * MIB
     failed_login_limit: int = 10
+    failed_login_address_limit: int = 100
+    failed_login_backoff_after: int = 20
+    failed_login_backoff_max: float = 2.0
     failed_login_window: float = 300.0
     retry_after: int = 5
     trusted_hops: int = 0
@@ -99,6 +102,15 @@ class ProxySettings:
             failed_login_limit=read.integer("PROXY_FAILED_LOGIN_LIMIT",
                                             defaults.failed_login_limit,
                                             minimum=1, maximum=1_000_000),
+            failed_login_address_limit=read.integer("PROXY_FAILED_LOGIN_ADDRESS_LIMIT",
+                                                    defaults.failed_login_address_limit,
+                                                    minimum=1, maximum=1_000_000),
+            failed_login_backoff_after=read.integer("PROXY_FAILED_LOGIN_BACKOFF_AFTER",
+                                                    defaults.failed_login_backoff_after,
+                                                    minimum=1, maximum=1_000_000),
+            failed_login_backoff_max=read.seconds("PROXY_FAILED_LOGIN_BACKOFF_MAX",
+                                                  defaults.failed_login_backoff_max,
+                                                  minimum=0, maximum=60),
             failed_login_window=read.seconds("PROXY_FAILED_LOGIN_WINDOW",
                                             defaults.failed_login_window,
                                             minimum=1, maximum=86_400),
@@ -114,5 +126,10 @@ class ProxySettings:
             access_log=read.boolean("PROXY_ACCESS_LOG", defaults.access_log),
             fast_path=read.boolean("PROXY_FAST_PATH", defaults.fast_path),
         )
+        if settings.failed_login_address_limit < settings.failed_login_limit:
+            read.problem("PROXY_FAILED_LOGIN_ADDRESS_LIMIT",
+                         "must be at least MODEL_GATEWAY_PROXY_FAILED_LOGIN_LIMIT "
+                         f"({settings.failed_login_limit}), got "
+                         f"{settings.failed_login_address_limit}")
         read.finish()
         return settings

@@ -7,6 +7,13 @@ event reloads that route and reconciles the cache with its current credentials, 
 or replaced client stops working at once while the others stay cached; a ``resync`` event does
 the same for everything. A malformed event is treated as a resync.
 
+Every read also asks for the epoch (:mod:`proxy.records`). Without it Redis has lost data
+(flushed, restarted empty) and what is missing may only be missing for now, so nothing is
+removed: the table keeps every route it knew and only takes new ones, the cache keeps its
+entries (their TTL still bounds them), and the table is marked incomplete, so the proxy
+answers 503, not 404, for deployments it does not know. The controller's resync brings the
+epoch back with a ``resync`` event, and that reload makes the table complete again.
+
 While Redis is unreachable the task retries with capped exponential backoff; the proxy keeps
 serving the routes it knows and the cache entries until their TTL.
 """
@@ -24,6 +31,7 @@ from redis.exceptions import RedisError
 from proxy.cache import VerifiedCache
 from proxy.cancelling import raise_if_cancelled
 from proxy.records import (
+    EPOCH_KEY,
     EVENTS_CHANNEL,
     ROUTES_KEY,
     DeploymentChanged,
@@ -97,20 +105,32 @@ class ChangeFollower:
 
     async def _refresh(self, deployment_id: str) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(EPOCH_KEY)
             pipe.hget(ROUTES_KEY, deployment_id)
             pipe.hgetall(clients_key(deployment_id))
-            raw_route, raw_credentials = await pipe.execute()
+            epoch, raw_route, raw_credentials = await pipe.execute()
         route = None if raw_route is None else _route(deployment_id, raw_route)
-        if route is None:
-            self._routes.remove(deployment_id)
-        else:
+        if route is not None:
             self._routes.put(route)
-        self._cache.reconcile(deployment_id, _credentials(raw_credentials))
+        elif epoch:
+            self._routes.remove(deployment_id)
+        if epoch or route is not None:  # a route and its credentials are written together
+            self._cache.reconcile(deployment_id, _credentials(raw_credentials))
 
     async def _reload(self, *, clear: bool) -> None:
-        raw_routes = await self._redis.hgetall(ROUTES_KEY)
-        routes = [_route(_text(name), raw) for name, raw in raw_routes.items()]
-        self._routes.replace(route for route in routes if route is not None)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(EPOCH_KEY)
+            pipe.hgetall(ROUTES_KEY)
+            epoch, raw_routes = await pipe.execute()
+        found = (_route(_text(name), raw) for name, raw in raw_routes.items())
+        routes = [route for route in found if route is not None]
+        if not epoch:
+            log.warning("Redis holds no data-plane epoch (flushed or restarted empty); "
+                        "keeping the %d known routes until the controller republishes",
+                        len(self._routes))
+            self._routes.keep_and_add(routes)
+            return
+        self._routes.replace(routes)
         if clear:
             self._cache.clear()
             return

@@ -30,7 +30,8 @@ class ControllerMetrics:
             "Time one reconcile took.", buckets=_BUCKETS, registry=self.registry)
         self.errors = Counter(
             "model_gateway_controller_errors", "Failures by stage (kubernetes, redis, resync, "
-            "hash_upgrade, unexpected).", ["stage"], registry=self.registry)
+            "hash_upgrade, unexpected; redis_data_lost: Redis lost the published data plane).",
+            ["stage"], registry=self.registry)
         self.writes = Counter(
             "model_gateway_controller_writes", "Writes to Kubernetes by kind (deployment, "
             "service, status, finalizer, scale).", ["kind"], registry=self.registry)

@@ -12,11 +12,16 @@ serialises publishes with full resyncs under one lock, with the resync's snapsho
 the lock: a resync can therefore never overwrite a newer per-deployment publish with an older
 snapshot. After a resync its memory of what Redis holds is exactly the snapshot, so a
 deployment deleted while the controller was away is withdrawn by the resync itself.
+
+Every resync writes the epoch (see :mod:`proxy.records`); :meth:`Publisher.intact` asks
+whether it is still there. The controller polls that every ``epoch_period`` and resyncs when
+it is gone, so a flushed or restarted-empty Redis is whole again within about that period.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -57,11 +62,17 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
 class Publisher:
     """Publishes routes and credentials, deduplicated, consistent with full resyncs."""
 
-    def __init__(self, redis: Redis, *, on_write: Callable[[str], None]) -> None:
+    def __init__(self, redis: Redis, *, on_write: Callable[[str], None],
+                 identity: str = "controller") -> None:
         self._redis = redis
         self._on_write = on_write
+        self._epoch = f"{identity}/{uuid.uuid4().hex}"
         self._lock = asyncio.Lock()
         self._published: dict[str, Entry] = {}
+
+    async def intact(self) -> bool:
+        """Whether Redis still holds the epoch of a full resync (it has lost nothing since)."""
+        return await publishing.data_plane_complete(self._redis)
 
     async def publish(self, deployment_id: str, wanted: Entry | None) -> None:
         """Make Redis hold ``wanted`` for the deployment (``None``: no route at all)."""
@@ -86,7 +97,8 @@ class Publisher:
         async with self._lock:
             entries: dict[str, Entry] = {route.deployment_id: (route, dict(credentials))
                                          for route, credentials in snapshot()}
-            await publishing.replace_everything(self._redis, deployments=entries.values())
+            await publishing.replace_everything(self._redis, deployments=entries.values(),
+                                                epoch=self._epoch)
             self._published = entries
             self._on_write("resync")
             return len(entries)

@@ -25,7 +25,9 @@ Every phase change written is one log line (deployment, phase, message), so a lo
 what happened to each deployment, not only the requests it served.
 
 A timer re-runs a deployment when its availability deadline would pass; another resyncs
-Redis every ``resync_period``; another applies the proxy's hash-upgrade requests.
+Redis every ``resync_period``; another checks every ``epoch_period`` that Redis still holds
+the last resync's epoch and resyncs at once if not (Redis was flushed or restarted empty);
+another applies the proxy's hash-upgrade requests.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class Controller:
                                                retry_cap=settings.retry_cap)
         self.watches = Watches(kube, namespace=settings.namespace, enqueue=self.queue.add)
         self.publisher = Publisher(redis, on_write=lambda kind: metrics.redis_writes.labels(
-            kind).inc())
+            kind).inc(), identity=settings.identity)
         self._writes = Writes(kube, namespace=settings.namespace, metrics=metrics)
         self.synced = False
 
@@ -103,6 +105,8 @@ class Controller:
                     tasks.create_task(self._work(), name=f"reconcile-worker-{index}")
                 tasks.create_task(self._every(self._settings.resync_period, self._resync),
                                   name="redis-resync")
+                tasks.create_task(self._every(self._settings.epoch_period,
+                                              self._republish_if_lost), name="redis-epoch")
                 tasks.create_task(self._every(self._settings.hash_upgrade_period,
                                               self._upgrade_hashes), name="hash-upgrades")
         finally:
@@ -163,6 +167,18 @@ class Controller:
             return False
         log.debug("resynced %d deployments into Redis", count)
         return True
+
+    async def _republish_if_lost(self) -> bool:
+        try:
+            if await self.publisher.intact():
+                return True
+        except (RedisError, OSError) as error:
+            log.debug("checking the Redis epoch failed: %s", error)
+            return False
+        self._metrics.errors.labels("redis_data_lost").inc()
+        log.warning("Redis lost the data plane (no epoch: flushed or restarted empty); "
+                    "republishing everything")
+        return await self._resync()
 
     def _snapshot(self) -> Iterator[Entry]:
         for obj in self.watches.phdeployments.items():

@@ -22,7 +22,8 @@ Settings (``MODEL_GATEWAY_`` + name, default in brackets):
 - status: ``CONTROLLER_AVAILABLE_DEADLINE`` (not available after this: Failed) [300 s];
 - the loop: ``CONTROLLER_WORKERS`` [8], ``CONTROLLER_RETRY_BASE`` [0.05 s],
   ``CONTROLLER_RETRY_CAP`` [30 s], ``CONTROLLER_RESYNC_PERIOD`` (full Redis resync) [30 s],
-  ``CONTROLLER_HASH_UPGRADE_PERIOD`` [5 s];
+  ``CONTROLLER_EPOCH_PERIOD`` (how often to check that Redis has not lost the data plane; a
+  loss is repaired at once) [0.25 s], ``CONTROLLER_HASH_UPGRADE_PERIOD`` [5 s];
 - leader election: ``CONTROLLER_LEASE_NAME`` [model-gateway-controller],
   ``CONTROLLER_IDENTITY`` [host name + random suffix], ``CONTROLLER_LEASE_DURATION`` [15 s],
   ``CONTROLLER_RENEW_DEADLINE`` [10 s], ``CONTROLLER_RETRY_PERIOD`` [2 s];
@@ -77,6 +78,7 @@ class ControllerSettings:
     retry_base: float = 0.05
     retry_cap: float = 30.0
     resync_period: float = 30.0
+    epoch_period: float = 0.25
     hash_upgrade_period: float = 5.0
     # leader election
     lease_name: str = "model-gateway-controller"
@@ -139,6 +141,8 @@ class ControllerSettings:
                                    maximum=3600),
             resync_period=read.seconds("CONTROLLER_RESYNC_PERIOD", defaults.resync_period,
                                        minimum=0.05, maximum=86_400),
+            epoch_period=read.seconds("CONTROLLER_EPOCH_PERIOD", defaults.epoch_period,
+                                      minimum=0.01, maximum=60),
             hash_upgrade_period=read.seconds("CONTROLLER_HASH_UPGRADE_PERIOD",
                                              defaults.hash_upgrade_period, minimum=0.05,
                                              maximum=86_400),

@@ -1,5 +1,6 @@
 """The data plane in a real Redis: routes and credential hashes published for the proxy,
-invalidation events, a full resync after FLUSHALL, clean-up on delete (even by kubectl), and
+invalidation events, a full resync as soon as Redis lost its data (FLUSHALL, restarted empty),
+clean-up on delete (even by kubectl), and
 the proxy's hash-upgrade requests applied to the clients Secret."""
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from controllerkit import (
     wait_phase,
 )
 from redis.asyncio import Redis
+from redis_server import RedisServer
 
 from gateway.kube import clientsecrets, phdeployments, secretdata
 from gateway.kube.client import SECRETS, Kube
 from gateway.kube.phdeployments import PHDEPLOYMENTS, Endpoint
 from proxy.publishing import pending_hash_upgrades, request_hash_upgrade
-from proxy.records import EVENTS_CHANNEL, Access, HashUpgrade, clients_key
+from proxy.records import EPOCH_KEY, EVENTS_CHANNEL, Access, HashUpgrade, clients_key
 
 HASH_APP = "$pbkdf2-sha256$29000$c2FsdA$app"
 HASH_WEB = "$pbkdf2-sha256$29000$c2FsdA$web"
@@ -89,27 +91,48 @@ async def test_public_deployments_publish_no_credentials(
     await eventually(public)
 
 
-async def test_flushall_is_repaired_by_the_next_resync(
-        api: Kube, redis: Redis, start_controller: StartController) -> None:
-    """After FLUSHALL every route and hash is back within one resync period."""
-    await start_controller(resync_period=0.5)
+async def _published(api: Kube, redis: Redis) -> None:
     await private_deployment(api, "iris", app=HASH_APP, web=HASH_WEB)
     await create_deployment(api, "open")
     await wait_phase(api, "iris", "Deployed")
     await wait_phase(api, "open", "Deployed")
     await eventually(lambda: _expect(credentials(redis, "iris"),
                                      {"app": HASH_APP, "web": HASH_WEB}))
+
+
+async def _restored(redis: Redis) -> None:
+    assert await route_of(redis, "iris") is not None
+    assert await route_of(redis, "open") is not None
+    assert await credentials(redis, "iris") == {"app": HASH_APP, "web": HASH_WEB}
+    assert await redis.exists(EPOCH_KEY)
+
+
+async def test_flushall_is_detected_and_repaired_within_a_second(
+        api: Kube, redis: Redis, start_controller: StartController) -> None:
+    """After FLUSHALL every route, hash and the epoch are back within a second, long before
+    the periodic resync would have run."""
+    await start_controller(resync_period=60)
+    await _published(api, redis)
     await redis.flushall()
     loop = asyncio.get_running_loop()
     flushed_at = loop.time()
-
-    async def restored() -> None:
-        assert await route_of(redis, "iris") is not None
-        assert await route_of(redis, "open") is not None
-        assert await credentials(redis, "iris") == {"app": HASH_APP, "web": HASH_WEB}
-
-    await eventually(restored, deadline=2.0)
+    await eventually(lambda: _restored(redis), deadline=5.0)
     assert loop.time() - flushed_at < 1.0
+
+
+async def test_a_redis_restarted_empty_is_republished_at_once(
+        api: Kube, redis: Redis, redis_server: RedisServer,
+        start_controller: StartController) -> None:
+    """A Redis that comes back without its data gets the whole data plane again within about
+    a second of accepting connections."""
+    await start_controller(resync_period=60)
+    await _published(api, redis)
+    redis_server.restart()
+    await redis.connection_pool.disconnect()  # the test's own connections died with Redis
+    loop = asyncio.get_running_loop()
+    restarted_at = loop.time()
+    await eventually(lambda: _restored(redis), deadline=5.0)
+    assert loop.time() - restarted_at < 2.0
 
 
 async def test_kubectl_delete_cleans_redis_through_the_finalizer(

@@ -12,9 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 from proxykit import StartProxy, Upstream, eventually
+from redis.asyncio import Redis
 from redis_server import RedisServer
 
 from proxy.app import ROUTES
+from proxy.publishing import replace_everything
 from proxy.serving import RunningProxy, start
 from proxy.settings import ProxySettings
 
@@ -28,8 +30,10 @@ async def upstream() -> AsyncIterator[Upstream]:
 
 
 @pytest.fixture
-async def start_proxy(redis_server: RedisServer) -> AsyncIterator[StartProxy]:
-    """Start real proxies on free ports against ``redis_server``; all stopped at the end."""
+async def start_proxy(redis_server: RedisServer, redis: Redis) -> AsyncIterator[StartProxy]:
+    """Start real proxies on free ports against ``redis_server``, whose data plane a first
+    (empty) resync has marked complete, as a controller would; all stopped at the end."""
+    await replace_everything(redis, deployments=[], epoch="tests")
     started: list[RunningProxy] = []
 
     async def start_one(*, wait_loaded: bool = True, **overrides: Any) -> RunningProxy:

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import aiohttp
-from proxykit import StartProxy, Upstream, basic, eventually, new_token, publish, routed, url
+from proxykit import (
+    CONTEXT,
+    StartProxy,
+    Upstream,
+    basic,
+    eventually,
+    new_token,
+    publish,
+    routed,
+    url,
+)
 from redis.asyncio import Redis
 from redis_server import RedisServer
 
@@ -72,7 +82,7 @@ async def test_a_full_resync_replaces_the_route_table(
     """After replace_everything, only the deployments it named are routed."""
     old = await routed(proxy, redis, "iris-abc12", upstream.address)
     new = await publish(redis, "other-id12", upstream.address)
-    await replace_everything(redis, deployments=[(new, {})])
+    await replace_everything(redis, deployments=[(new, {})], epoch="test")
     await eventually(lambda: proxy.app[ROUTES].get(old.deployment_id) is None)
     assert await status(http, proxy) == 404
     assert await status(http, proxy, path="/deployment/other-id12/x") == 200
@@ -102,21 +112,59 @@ async def _refused_with(http: aiohttp.ClientSession, proxy: RunningProxy, client
     return await status(http, proxy, client, token) == expected
 
 
-async def test_reconnecting_to_redis_reloads_routes_and_clears_the_cache(
+async def test_redis_restarted_empty_keeps_what_the_proxy_knew_until_the_republish(
         start_proxy: StartProxy, redis: Redis, redis_server: RedisServer, upstream: Upstream,
         http: aiohttp.ClientSession) -> None:
-    """After Redis returns (empty, as after a crash), the proxy reloads; the cache starts over."""
+    """After Redis returns empty (no epoch), known routes and verified clients keep working,
+    anything unverifiable is 503 with Retry-After; the republish makes the proxy exact again."""
     proxy = await start_proxy(cache_ttl=60)
-    token = new_token()
+    token, other, gone = new_token(), new_token(), new_token()
     await routed(proxy, redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
-                 clients={"app": token})
+                 clients={"app": token, "other": other, "gone": gone})
     assert await status(http, proxy, "app", token) == 200
-    checks = verified(proxy)
+    assert await status(http, proxy, "gone", gone) == 200
     redis_server.restart()
-    await eventually(lambda: proxy.app[ROUTES].get("iris-abc12") is None)
-    assert len(proxy.app[CACHE]) == 0
+    await eventually(lambda: not proxy.app[ROUTES].complete)
     await redis.connection_pool.disconnect()  # the test's own connections died with Redis
-    await routed(proxy, redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
-                 clients={"app": token})
+    assert await status(http, proxy, "app", token) == 200  # cached, route kept
+    for client, presented in (("other", other), ("app", new_token())):
+        async with http.get(url(proxy.port, PATH),
+                            headers={"Authorization": basic(client, presented)}) as response:
+            assert response.status == 503
+            assert int(response.headers["Retry-After"]) > 0
+    async with http.get(url(proxy.port, "/deployment/unknown-1/x")) as response:
+        assert (response.status, (await response.json())["error"]) == (
+            503, "data_plane_incomplete")
+    route = proxy.app[ROUTES].get("iris-abc12")
+    assert route is not None
+    await replace_everything(redis, deployments=[(route, {
+        "app": CONTEXT.hash(token), "other": CONTEXT.hash(other)})], epoch="test")
+    await eventually(lambda: proxy.app[ROUTES].complete)
+    assert await status(http, proxy, "other", other) == 200
+    assert await status(http, proxy, "gone", gone) == 401  # deleted meanwhile: evicted
+    assert await status(http, proxy, path="/deployment/unknown-1/x") == 404
+
+
+async def test_flushall_makes_the_unverifiable_503_and_counts_no_failed_login(
+        start_proxy: StartProxy, redis: Redis, upstream: Upstream,
+        http: aiohttp.ClientSession) -> None:
+    """After FLUSHALL (no epoch), verified clients still pass, every other credential is 503
+    with Retry-After, never 401, and no failure counter is written."""
+    proxy = await start_proxy(cache_ttl=60, failed_login_limit=1)
+    token, other = new_token(), new_token()
+    route = await routed(proxy, redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
+                         clients={"app": token, "other": other})
     assert await status(http, proxy, "app", token) == 200
-    assert verified(proxy) == checks + 1
+    await redis.flushall()
+    assert await status(http, proxy, "app", token) == 200
+    for client, presented in (("other", other), ("app", new_token()), ("app", new_token()),
+                              ("ghost", new_token())):
+        async with http.get(url(proxy.port, PATH),
+                            headers={"Authorization": basic(client, presented)}) as response:
+            assert response.status == 503
+            assert int(response.headers["Retry-After"]) > 0
+    assert await redis.keys("mg:failed:*") == []
+    await replace_everything(redis, deployments=[(route, {
+        "app": CONTEXT.hash(token), "other": CONTEXT.hash(other)})], epoch="test")
+    await eventually(lambda: _refused_with(http, proxy, "other", other, 200))
+    assert await status(http, proxy, "app", new_token()) == 401

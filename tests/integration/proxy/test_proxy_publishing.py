@@ -6,6 +6,7 @@ from proxykit import CONTEXT
 from redis.asyncio import Redis
 
 from proxy.publishing import (
+    data_plane_complete,
     pending_hash_upgrades,
     publish_deployment,
     replace_everything,
@@ -14,6 +15,7 @@ from proxy.publishing import (
     withdraw_deployment,
 )
 from proxy.records import (
+    EPOCH_KEY,
     EVENTS_CHANNEL,
     HASH_UPGRADES_KEY,
     ROUTES_KEY,
@@ -59,13 +61,15 @@ async def test_withdraw_removes_route_and_credentials(redis: Redis) -> None:
 
 
 async def test_replace_everything_drops_what_it_does_not_name(redis: Redis) -> None:
-    """A resync leaves exactly the given deployments and announces a resync."""
+    """A resync leaves exactly the given deployments, marks the data plane complete with its
+    epoch and announces a resync."""
     await publish_deployment(redis, route=route("stale-01"), credentials={"a": "h1"})
     await publish_deployment(redis, route=route("kept-001"), credentials={"a": "h1"})
     async with redis.pubsub() as pubsub:
         await pubsub.subscribe(EVENTS_CHANNEL)
         await replace_everything(redis, deployments=[
-            (route("kept-001"), {"b": "h2"}), (route("new-0001", Access.PUBLIC), {})])
+            (route("kept-001"), {"b": "h2"}), (route("new-0001", Access.PUBLIC), {})],
+            epoch="controller-1")
         message = None
         while message is None:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
@@ -73,6 +77,11 @@ async def test_replace_everything_drops_what_it_does_not_name(redis: Redis) -> N
     assert sorted(await redis.hkeys(ROUTES_KEY)) == ["kept-001", "new-0001"]
     assert await redis.exists(clients_key("stale-01")) == 0
     assert await redis.hgetall(clients_key("kept-001")) == {"b": "h2"}
+    assert await redis.get(EPOCH_KEY) == "controller-1"
+    assert await data_plane_complete(redis)
+    await publish_deployment(redis, route=route("kept-001"), credentials={})
+    await redis.flushall()
+    assert not await data_plane_complete(redis)
 
 
 async def test_hash_upgrades_are_settled_only_if_unchanged(redis: Redis) -> None:

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from redis_server import RedisServer, free_port
 
 from proxy.app import ROUTES
+from proxy.publishing import replace_everything
 from proxy.serving import RunningProxy
 
 
@@ -132,12 +133,18 @@ async def test_slow_upstream_is_504(
 async def test_routes_not_yet_loaded_is_503_not_404(
         start_proxy: StartProxy, redis_server: RedisServer,
         http: aiohttp.ClientSession) -> None:
-    """Started while Redis is down, the proxy cannot know any route: 503, not 404."""
+    """Started while Redis is down, the proxy cannot know any route: 503, not 404; nor while
+    the Redis it finds has no data plane yet (no epoch); 404 once a resync published one."""
     redis_server.stop()
     proxy = await start_proxy(wait_loaded=False)
     async with http.get(url(proxy.port, "/deployment/iris-abc12/x")) as response:
         await assert_problem(response, 503, "not_ready")
     redis_server.start()
     await eventually(lambda: proxy.app[ROUTES].loaded)
+    async with http.get(url(proxy.port, "/deployment/iris-abc12/x")) as response:
+        await assert_problem(response, 503, "data_plane_incomplete")
+    async with Redis.from_url(redis_server.url) as redis:
+        await replace_everything(redis, deployments=[], epoch="test")
+    await eventually(lambda: proxy.app[ROUTES].complete)
     async with http.get(url(proxy.port, "/deployment/iris-abc12/x")) as response:
         await assert_problem(response, 404, "deployment_not_found")

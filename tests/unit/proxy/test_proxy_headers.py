@@ -50,6 +50,20 @@ def test_spoofed_and_secret_headers_are_removed_in_every_spelling() -> None:
         b"X-Forwarded-User: app"]
 
 
+def test_caller_address_claims_are_removed_in_every_spelling() -> None:
+    """X-Real-IP, True-Client-IP and their kin from the caller never reach the model, over
+    HTTP or WebSocket; only the proxy's X-Forwarded-For names the caller."""
+    claims = [(name, b"10.6.6.6") for name in (
+        b"X-Real-IP", b"x_real_ip", b"True-Client-IP", b"TRUE_CLIENT-ip", b"X-Client-IP",
+        b"X-Cluster-Client-IP")]
+    lines = head_lines(claims)
+    assert not any(b"10.6.6.6" in line for line in lines)
+    assert b"X-Forwarded-For: 10.0.0.9" in lines
+    ws = websocket_headers(raw_headers=claims, client=None, forwarded=FORWARDED,
+                           request_id="req-12345678")
+    assert "10.6.6.6" not in ws.values()
+
+
 def test_hop_by_hop_and_connection_named_headers_are_removed() -> None:
     """Hop-by-hop headers and any header the caller named in Connection are dropped."""
     lines = head_lines([
