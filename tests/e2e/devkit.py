@@ -44,6 +44,7 @@ class DevMode:
 
     async def start(self) -> None:
         api, proxy, kube = self.ports
+        mark = len(self.lines)  # a restart waits for its own banner
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gateway.cli", "--log-level", "WARNING", "dev",
             "--api-port", api, "--proxy-port", proxy, "--kube-port", kube, *self.options,
@@ -51,7 +52,7 @@ class DevMode:
             stderr=asyncio.subprocess.STDOUT)
         self._drainer = asyncio.create_task(self._drain())
         async with asyncio.timeout(60):
-            found = await self.wait_for(READY)
+            found = await self.wait_for(READY, start=mark)
         self.ready_seconds = float(found["seconds"])
 
     async def _drain(self) -> None:
