@@ -137,6 +137,7 @@ class FastConnection(asyncio.Protocol):
         self._writing_paused = False
         self._drain: asyncio.Future[None] | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_since: float | None = None  # None while a request is read or answered
 
     # asyncio.Protocol
 
@@ -187,9 +188,26 @@ class FastConnection(asyncio.Protocol):
             self._transport.abort()
 
     def _arm_idle(self) -> None:
-        self._cancel_idle()
-        self._idle_timer = self._loop.call_later(self._front.keepalive_timeout,
-                                                 self.close_if_idle)
+        """Mark the connection idle; one timer per connection closes it once idle too long.
+
+        The timer is not moved for each request (a timer per request costs more than the
+        check): when it fires early, it sets itself again for the time left.
+        """
+        self._idle_since = self._loop.time()
+        if self._idle_timer is None:
+            self._idle_timer = self._loop.call_later(self._front.keepalive_timeout,
+                                                     self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self._idle_since is None:
+            left = self._front.keepalive_timeout
+        else:
+            left = self._idle_since + self._front.keepalive_timeout - self._loop.time()
+            if left <= 0:
+                self.close_if_idle()
+                return
+        self._idle_timer = self._loop.call_later(left, self._check_idle)
 
     def _cancel_idle(self) -> None:
         if self._idle_timer is not None:
@@ -229,7 +247,7 @@ class FastConnection(asyncio.Protocol):
         if not buffer:
             self._arm_idle()
             return
-        self._cancel_idle()
+        self._idle_since = None
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(buffer) > MAX_HEAD:

@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.accesslog import access_log
+from proxy.accesslog import access_log, flush_access_log
 from proxy.app import HANDLER, METRICS, ROUTES, build_app
 from proxy.fronting import Front
 from proxy.logformats import LogSettings, configure
@@ -73,6 +73,7 @@ class RunningProxy:
             await self.front.shutdown()
         await self.runner.cleanup()
         await self.metrics_runner.cleanup()
+        flush_access_log()
 
 
 async def start(settings: ProxySettings, *, worker: int = 0) -> RunningProxy:
