@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry import UNSET
 
+from gateway.api.readback import caught_up
 from gateway.api.tokens import new_api_token
 from gateway.kube import apitokens, groups, instancetypes
 from gateway.kube.apitokens import ApiToken as TokenView
@@ -35,7 +36,6 @@ from schema.inputs import (
     TolerationInput,
     WhereIdInput,
 )
-from schema.readback import caught_up
 from schema.types import ApiToken, ApiTokenCreateResponse, Group, InstanceType
 
 T = TypeVar("T")
@@ -192,7 +192,8 @@ class AdminQueries:
     @strawberry.field
     def api_tokens(self, info: Info) -> list[ApiToken]:
         permissions.admin(info.context)
-        found = info.context.services.store.tokens.values()
+        found = [view for view in info.context.services.store.tokens.values()
+                 if not view.session]  # console sessions are not tokens anyone issued
         return [ApiToken.from_view(view)
                 for view in sorted(found, key=lambda view: (view.username, view.created))]
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import strawberry
 
+from gateway.api.readback import caught_up
 from gateway.api.tokens import new_client_token
 from gateway.kube import clientsecrets, phdeployments
 from gateway.kube.errors import AlreadyExists
@@ -35,7 +36,6 @@ from schema.inputs import (
     PhDeploymentWhereUniqueInput,
 )
 from schema.queries import present, visible_deployment
-from schema.readback import caught_up
 from schema.types import PhDeployment, PhDeploymentClientCreateResponse
 
 KIND = "phdeployments.primehub.io"

@@ -9,6 +9,11 @@ Order of trust for one request:
 2. ``Authorization: Bearer <token>``: an API token (``mga_<id>_...``: its Secret is found by
    id in the watch cache, must not be expired, and its hash must match), else the bootstrap
    admin token (a plain value compared in constant time, or a passlib hash).
+3. The console's session cookie (``mg_session``, see :mod:`gateway.api.signin`): a session
+   token stored like an API token, valid while it has not expired and the credential it was
+   exchanged for is still valid (an unrevoked, unexpired API token, or the configured
+   bootstrap token). Ambient credentials (this cookie, trusted headers) need the CSRF check
+   of :mod:`gateway.api.csrf` on anything but reads.
 
 Anything else is anonymous (``None``); resolvers answer ``NOT_AUTH``. Token hashes are checked
 through the :class:`~gateway.api.verifying.VerifiedCache`; a revoked token's entries are
@@ -21,26 +26,44 @@ import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final, Literal
 
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
-from gateway.api.tokens import api_token_id
+from gateway.api.tokens import api_token_id, session_token_id
 from gateway.api.verifying import VerifiedCache
 from gateway.kube.apitokens import ApiToken, secret_name
 
 USER_HEADER = "X-Forwarded-User"
 GROUPS_HEADER = "X-Forwarded-Groups"
-_BOOTSTRAP_SCOPE = "bootstrap"
+SESSION_COOKIE: Final = "mg_session"
+BOOTSTRAP: Final = "bootstrap"  # the credential name of the bootstrap admin token
+
+Via = Literal["bearer", "session", "sso"]
 
 
 @dataclass(frozen=True)
 class Principal:
     """An authenticated caller. ``groups`` is set only when a trusted header named them;
-    otherwise a user's groups are the group resources listing them as a member."""
+    otherwise a user's groups are the group resources listing them as a member.
+
+    ``via`` says how the caller proved who they are; ``credential`` names what they
+    presented: an API token's id (``bootstrap`` for the bootstrap token) or a session's id.
+    """
 
     username: str
     admin: bool = False
     groups: frozenset[str] | None = None
+    via: Via = "bearer"
+    credential: str | None = None
+
+
+def cookie(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of cookie ``name`` in the request's ``Cookie`` header, if sent once."""
+    found = [value.strip() for key, _, value in
+             (part.strip().partition("=") for part in headers.get("Cookie", "").split(";"))
+             if key == name]
+    return found[0] if len(found) == 1 else None
 
 
 def _now() -> datetime:
@@ -68,12 +91,13 @@ class Authenticator:
             return trusted
         scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
-        found = await self._api_token(token)
-        if found is not None:
-            return found
-        return await self._bootstrap(token)
+        if scheme.lower() == "bearer" and token:
+            found = await self._api_token(token)
+            if found is not None:
+                return found
+            return await self._bootstrap(token)
+        session = cookie(headers, SESSION_COOKIE)
+        return None if session is None else await self._session(session)
 
     def _trusted(self, headers: Mapping[str, str]) -> Principal | None:
         secret = self._settings.trusted_header_secret
@@ -88,29 +112,54 @@ class Authenticator:
         groups = frozenset(part.strip() for part in headers.get(GROUPS_HEADER, "").split(",")
                            if part.strip())
         admin_group = self._settings.trusted_admin_group
-        return Principal(username=username, groups=groups,
+        return Principal(username=username, groups=groups, via="sso",
                          admin=admin_group is not None and admin_group in groups)
 
     async def _api_token(self, token: str) -> Principal | None:
         token_id = api_token_id(token)
         if token_id is None:
             return None
+        stored = await self._verified_token(token_id, token, session=False)
+        if stored is None:
+            return None
+        return Principal(username=stored.username, admin=stored.admin, credential=stored.id)
+
+    async def _session(self, token: str) -> Principal | None:
+        session_id = session_token_id(token)
+        if session_id is None:
+            return None
+        stored = await self._verified_token(session_id, token, session=True)
+        if stored is None or not self.credential_valid(stored.session_of):
+            return None
+        return Principal(username=stored.username, admin=stored.admin, via="session",
+                         credential=stored.id)
+
+    def credential_valid(self, credential: str | None) -> bool:
+        """Whether the credential a session was exchanged for still works."""
+        if credential == BOOTSTRAP:
+            return self._settings.bootstrap_token is not None
+        source = self._store.tokens.get(secret_name(credential)) if credential else None
+        return source is not None and not source.session and \
+            not source.expired(self._clock())
+
+    async def _verified_token(self, token_id: str, token: str, *,
+                              session: bool) -> ApiToken | None:
         name = secret_name(token_id)
         stored = self._store.tokens.get(name)
-        if stored is None or stored.expired(self._clock()):
+        if stored is None or stored.session != session or stored.expired(self._clock()):
             return None
         if not await self._verified.verify(scope=name, token=token, hash_=stored.hash):
             return None
-        return Principal(username=stored.username, admin=stored.admin)
+        return stored
 
     async def _bootstrap(self, token: str) -> Principal | None:
         expected = self._settings.bootstrap_token
         if expected is None:
             return None
         if expected.startswith("$"):
-            matched = await self._verified.verify(scope=_BOOTSTRAP_SCOPE, token=token,
+            matched = await self._verified.verify(scope=BOOTSTRAP, token=token,
                                                   hash_=expected)
         else:
             matched = hmac.compare_digest(token.encode(), expected.encode())
-        return Principal(username=self._settings.bootstrap_username, admin=True) \
-            if matched else None
+        return Principal(username=self._settings.bootstrap_username, admin=True,
+                         credential=BOOTSTRAP) if matched else None

@@ -5,13 +5,20 @@ this subclass adds what PrimeHub's clients need and what the product promises:
 
 - ``POST application/x-www-form-urlencoded`` with fields ``query`` and ``variables`` (a JSON
   string): the SDK sends exactly this;
-- a typed :class:`~schema.context.Context` per request: the authenticated caller, the
-  process-wide services and the request id (set by the server's middleware).
+- a typed :class:`~schema.context.Context` per request (and per WebSocket connection): the
+  authenticated caller, the process-wide services and the request id (set by the server's
+  middleware);
+- a request whose session cookie no longer works (signed out, expired, revoked) is answered
+  401 before GraphQL runs, so the console knows to sign in again; without any credentials
+  the answer stays PrimeHub's ``NOT_AUTH`` error;
+- GraphiQL from the console's own build (:mod:`gateway.api.console`), never strawberry's
+  page, which loads its scripts from a CDN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -21,7 +28,8 @@ from passlib.context import CryptContext
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
 
-from gateway.api.auth import Authenticator
+from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, cookie
+from gateway.api.console import GRAPHIQL, Console
 from gateway.api.requestids import REQUEST_ID
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
@@ -33,6 +41,17 @@ from schema.locking import KeyedLocks
 _FORM = "application/x-www-form-urlencoded"
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request, authenticated once per request (or WebSocket connection)."""
+
+    principal: Principal | None
+
+
+CALLER = web.RequestKey("caller", Caller)
+_ENDED = '{"errors": [{"message": "Your session has ended: sign in again."}]}'
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -40,7 +59,7 @@ def _now() -> datetime:
 class ApiView(GraphQLView[Context, None]):
     """Strawberry's aiohttp view with form posts and our context."""
 
-    def __init__(self, *, services: Services, auth: Authenticator) -> None:
+    def __init__(self, *, services: Services, auth: Authenticator, console: Console) -> None:
         settings = services.settings
         super().__init__(build_schema(max_depth=settings.max_depth,
                                       max_tokens=settings.max_tokens),
@@ -48,11 +67,22 @@ class ApiView(GraphQLView[Context, None]):
                          allow_queries_via_get=True)
         self._services = services
         self._auth = auth
+        self._console = console
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        principal = await self._auth.authenticate(request.headers)
+        if principal is None and "Authorization" not in request.headers and \
+                cookie(request.headers, SESSION_COOKIE) is not None:
+            return web.Response(status=401, text=_ENDED, content_type="application/json")
+        request[CALLER] = Caller(principal)
+        return await super().__call__(request)
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        return self._console.page(request, GRAPHIQL)
 
     async def get_context(self, request: web.Request,
                           response: web.Response | web.WebSocketResponse) -> Context:
-        principal = await self._auth.authenticate(request.headers)
-        return Context(services=self._services, principal=principal,
+        return Context(services=self._services, principal=request[CALLER].principal,
                        request_id=str(request.get(REQUEST_ID, "-")))
 
     async def parse_http_body(
@@ -78,7 +108,8 @@ class ApiView(GraphQLView[Context, None]):
 
 
 def graphql_view(*, settings: ApiSettings, store: Store, kube: Kube, auth: Authenticator,
-                 hashing: CryptContext, clock: Callable[[], datetime] = _now) -> ApiView:
+                 hashing: CryptContext, console: Console,
+                 clock: Callable[[], datetime] = _now) -> ApiView:
     services = Services(store=store, kube=kube, settings=settings, hashing=hashing,
                         locks=KeyedLocks(), clock=clock)
-    return ApiView(services=services, auth=auth)
+    return ApiView(services=services, auth=auth, console=console)

@@ -1,7 +1,9 @@
 """The log endpoint: ``GET /logs/namespaces/<ns>/phdeployments/<pod>``.
 
 PrimeHub's SDK takes this URL from ``pods { logEndpoint }`` and calls it with its Bearer
-token and ``follow``, ``tailLines`` (and optionally ``container``). The caller must be an
+token and ``follow``, ``tailLines`` (and optionally ``container``); the console adds
+``timestamps=true`` (each line starts with its RFC 3339 UTC time) and signs in with its
+session cookie instead of a token. The caller must be an
 admin or a member of the group of the deployment the pod serves (found through the pod
 cache, so a pod that is not a model pod is simply not found). The body is the container's
 log as plain text, streamed as it arrives; with ``follow=true`` it stays open until the
@@ -69,11 +71,12 @@ class LogEndpoint:
         namespace = request.match_info["namespace"]
         pod = request.match_info["pod"]
         follow, tail = _flag(request, "follow"), _tail(request)
+        timestamps = _flag(request, "timestamps")
         container = request.query.get("container") or MODEL_CONTAINER
         if namespace != self._store.namespace or not _allowed(self._store, principal, pod):
             raise web.HTTPNotFound(text=f"no model pod {pod!r} you may read\n")
         chunks = self._kube.stream_log(namespace=namespace, pod=pod, container=container,
-                                       follow=follow, tail_lines=tail)
+                                       follow=follow, tail_lines=tail, timestamps=timestamps)
         first = asyncio.ensure_future(anext(chunks, b""))
         try:
             done, _ = await asyncio.wait({first}, timeout=HEADER_GRACE)

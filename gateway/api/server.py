@@ -1,10 +1,12 @@
 """The API process: one aiohttp application, its routes, and the lifetime of what it holds.
 
 Routes: ``/graphql`` and ``/api/graphql`` (PrimeHub's SDK is configured with
-``<host>/api/graphql``), the log endpoint (all of them open to the configured console origins,
-:mod:`gateway.api.cors`), ``/healthz`` (the process serves), ``/readyz``
-(every watch cache has loaded; until then GraphQL answers 503 rather than "not found" from an
-empty cache) and ``/metrics``.
+``<host>/api/graphql``; GET also upgrades to the subscriptions' WebSocket and, from a browser,
+shows GraphiQL when enabled), the log endpoint (all of them open to the configured console
+origins, :mod:`gateway.api.cors`), the console's sign-in under ``/auth/``, ``/healthz`` (the
+process serves), ``/readyz`` (every watch cache has loaded; until then GraphQL answers 503
+rather than "not found" from an empty cache), ``/metrics``, and last the console itself at
+``/`` and every path no other route took.
 
 Lifetime: one ``cleanup_ctx`` block creates the Kubernetes client, the watch caches, the
 token verifier and the GraphQL view, and tears them down in reverse order. The runner cancels
@@ -24,11 +26,14 @@ from aiohttp import web
 
 from gateway.api import cors
 from gateway.api.auth import Authenticator
+from gateway.api.console import Console
+from gateway.api.csrf import guard
 from gateway.api.graphql import ApiView, graphql_view
 from gateway.api.logs import LogEndpoint
 from gateway.api.metrics import Metrics
 from gateway.api.requestids import request_ids
 from gateway.api.settings import ApiSettings
+from gateway.api.signin import SignIn
 from gateway.api.store import Store
 from gateway.api.verifying import VerifiedCache
 from gateway.kube.client import Kube
@@ -42,6 +47,8 @@ METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", Store)
 VIEW = web.AppKey("view", ApiView)
 LOGS = web.AppKey("logs", LogEndpoint)
+SIGNIN = web.AppKey("signin", SignIn)
+CONSOLE = web.AppKey("console", Console)
 GC_THRESHOLDS: Final = (50_000, 20, 100)
 
 
@@ -55,8 +62,10 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
                              verified=VerifiedCache(hashing, ttl=settings.token_cache_ttl))
         app[STORE] = store
         app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,
-                                 hashing=hashing)
+                                 hashing=hashing, console=app[CONSOLE])
         app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
+        app[SIGNIN] = SignIn(kube=kube, store=store, auth=auth, settings=settings,
+                             hashing=hashing)
         store.start()
         try:
             yield
@@ -76,6 +85,23 @@ async def _logs(request: web.Request) -> web.StreamResponse:
     return await request.app[LOGS](request)
 
 
+async def _session(request: web.Request) -> web.StreamResponse:
+    signin = request.app[SIGNIN]
+    if request.method == "POST":
+        return await signin.sign_in(request)
+    if request.method == "DELETE":
+        return await signin.sign_out(request)
+    return await signin.current(request)
+
+
+async def _link(request: web.Request) -> web.StreamResponse:
+    return await request.app[SIGNIN].link(request)
+
+
+async def _console(request: web.Request) -> web.StreamResponse:
+    return await request.app[CONSOLE].handle(request)
+
+
 async def _healthz(_request: web.Request) -> web.Response:
     return web.Response(text="ok\n")
 
@@ -93,10 +119,12 @@ async def _metrics(request: web.Request) -> web.Response:
 
 def build_app(settings: ApiSettings) -> web.Application:
     metrics = Metrics()
-    app = web.Application(middlewares=[request_ids, metrics.middleware])
+    app = web.Application(middlewares=[
+        request_ids, metrics.middleware, guard(trusted_header=settings.trusted_header_name)])
     cors.install(app, settings.cors_origins)
     app[SETTINGS] = settings
     app[METRICS] = metrics
+    app[CONSOLE] = Console(settings.console_dir)
     app.cleanup_ctx.append(_lifetime)
     for path in ("/graphql", "/api/graphql"):
         app.router.add_route("GET", path, _graphql)
@@ -105,6 +133,10 @@ def build_app(settings: ApiSettings) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
+    for method in ("GET", "POST", "DELETE"):
+        app.router.add_route(method, "/auth/session", _session)
+    app.router.add_route("GET", "/auth/link", _link)
+    app.router.add_get("/{path:.*}", _console)
     return app
 
 

@@ -18,7 +18,12 @@ Settings (``MODEL_GATEWAY_`` + name):
   single sign-on proxy, only on requests carrying this value in ``API_TRUSTED_HEADER_NAME``
   (``X-Model-Gateway-Proxy-Secret``); ``API_TRUSTED_ADMIN_GROUP``: such a group's members are
   admins.
-- ``API_GRAPHIQL``: serve GraphiQL (``false``).
+- ``API_GRAPHIQL``: serve GraphiQL on ``GET /graphql`` from a browser (``false``; dev mode
+  turns it on). It is the offline build shipped with the console: nothing from other hosts.
+- ``API_SESSION_TTL``: seconds a console sign-in session lasts (28800, 8 hours); it ends
+  sooner when the API token it was exchanged for expires or is revoked.
+- ``API_CONSOLE_DIR``: serve the console from this directory instead of the built copy
+  inside the package (``gateway/console_dist``).
 - ``API_CORS_ORIGINS``: console origins allowed to call the API from a browser, comma
   separated (``https://console.example.com``); none by default.
 - ``API_MAX_DEPTH``, ``API_MAX_TOKENS``: query depth and size limits (12, 2000).
@@ -43,9 +48,17 @@ from typing import Final
 from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
 
-_SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret"})
+_SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret", "signin_link"})
 _ORIGIN: Final = re.compile(r"https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?")
 DEFAULT_URI_SCHEMES: Final = ("gs", "s3", "http", "https", "pvc", "phfs")
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    """Dev mode's one-time console sign-in: ``code`` in the link signs in as ``token``."""
+
+    code: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,9 @@ class ApiSettings:
     license_expires: datetime | None = None
     hash_scheme: str = "pbkdf2_sha256"
     token_cache_ttl: float = 10.0
+    session_ttl: float = 8 * 3600.0
+    console_dir: Path | None = None
+    signin_link: SignInLink | None = field(default=None, repr=False)  # dev mode only
 
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
@@ -113,6 +129,9 @@ class ApiSettings:
                                 SUPPORTED_SCHEMES, "API_HASH_SCHEME", problems),
             token_cache_ttl=read.seconds("API_TOKEN_CACHE_TTL", defaults.token_cache_ttl,
                                          minimum=0.1, maximum=3600),
+            session_ttl=read.seconds("API_SESSION_TTL", defaults.session_ttl, minimum=60,
+                                     maximum=30 * 86400),
+            console_dir=read.directory("API_CONSOLE_DIR"),
         )
         read.finish(also=problems)
         return settings

@@ -8,6 +8,9 @@ production code with settings that point at the others. ``dev.json`` (mode 0600)
 scripts and tests where everything is (the proxy's metrics address included, as the banner
 shows); a restart with the same state directory keeps every deployment, group, instance
 type, token and client.
+Each start also makes a one-time console sign-in link (``consoleUrl``): opening it signs the
+dev admin in; it works once, and the next start makes a new one. GraphiQL is on at
+``/graphql``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -27,7 +31,7 @@ from kubernetes_asyncio.client import ApiClient, Configuration
 from redis.asyncio import Redis
 
 from gateway.api.server import running as api_running
-from gateway.api.settings import ApiSettings
+from gateway.api.settings import ApiSettings, SignInLink
 from gateway.controller.running import ControllerProcess
 from gateway.controller.settings import ControllerSettings
 from gateway.dev.model import MODEL_CONTAINER, DemoModelRuntime
@@ -153,10 +157,11 @@ async def running(settings: DevSettings) -> AsyncIterator[dict[str, Any]]:
             ApiClient(Configuration(host=cluster.url)) as api:
         kube = Kube(api)
         token = await _seeded_token(kube, settings)
+        link = SignInLink(code=secrets.token_urlsafe(32), token=token)
         async with _controller(kube, redis_url, settings, proxy_url), api_running(ApiSettings(
                 host=settings.host, port=settings.api_port, namespace=settings.namespace,
-                kubernetes_url=cluster.url, api_public_url=api_url,
-                public_url=proxy_url)) as api_base:
+                kubernetes_url=cluster.url, api_public_url=api_url, public_url=proxy_url,
+                graphiql=True, signin_link=link)) as api_base:
             proxy = await start_proxy(ProxySettings(
                 host=settings.host, port=settings.proxy_port, metrics_host=settings.host,
                 metrics_port=0, redis_url=redis_url))
@@ -166,7 +171,8 @@ async def running(settings: DevSettings) -> AsyncIterator[dict[str, Any]]:
                 info = {"api": f"{api_base}/graphql", "proxy": proxy_url,
                         "proxyMetrics": proxy.metrics_url, "kube": cluster.url,
                         "redis": redis_url, "adminToken": token,
-                        "namespace": settings.namespace}
+                        "namespace": settings.namespace,
+                        "consoleUrl": f"{api_base}/auth/link?code={link.code}"}
                 _write_private(settings.state_dir / INFO_FILE, json.dumps(info, indent=2))
                 yield info
             finally:
@@ -179,7 +185,9 @@ def banner(info: dict[str, Any], *, seconds: float, info_file: Path) -> str:
     return f"""
 model-gateway dev is ready in {seconds:.1f}s
 
-  GraphQL API   {info['api']}
+  console       {info['consoleUrl']}
+                (signs you in as the admin; the link works once, restart for a new one)
+  GraphQL API   {info['api']}   (GraphiQL in a browser)
   model proxy   {info['proxy']}/deployment/<id>/api/v1.0/predictions
   proxy metrics {info['proxyMetrics']}
   Kubernetes    {info['kube']}   (kubectl --server={info['kube']} -n {info['namespace']} get pods)

@@ -5,6 +5,11 @@ api-token`` so the API can watch exactly these. Its data: ``hash`` (passlib), ``
 ``admin`` (``true``/``false``), ``expires`` (RFC 3339 UTC, absent = never), ``created`` and an
 optional ``description``. Revoking a token deletes its Secret; every API replica's watch
 cache sees the deletion and stops accepting the token.
+
+A console sign-in session is a short-lived token of the same kind (``sessionOf`` names the API
+token it was exchanged for, or ``bootstrap``): so every API replica knows every session through
+the same watch, signing out or revoking is deleting a Secret, and revoking the API token a
+session came from ends the session too.
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ class ApiToken:
     description: str | None = None
     hash: str = field(default="", repr=False)
     resource_version: str = ""
+    session_of: str | None = None  # a console session: the token it was exchanged for
+
+    @property
+    def session(self) -> bool:
+        return self.session_of is not None
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires
@@ -61,7 +71,8 @@ def parse(secret: Mapping[str, Any]) -> ApiToken:
                         0, UTC),
                     expires=_time(data.get("expires"), "expires"),
                     description=data.get("description") or None, hash=data["hash"],
-                    resource_version=str(meta.get("resourceVersion") or ""))
+                    resource_version=str(meta.get("resourceVersion") or ""),
+                    session_of=data.get("sessionOf") or None)
 
 
 def _time(value: str | None, key: str) -> datetime | None:
@@ -85,6 +96,8 @@ def manifest(*, namespace: str, token: ApiToken) -> Object:
         values["expires"] = _format(token.expires)
     if token.description:
         values["description"] = token.description
+    if token.session_of:
+        values["sessionOf"] = token.session_of
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": secret_name(token.id), "namespace": namespace,
                          "labels": {PURPOSE_LABEL: PURPOSE}},

@@ -169,9 +169,12 @@ class Kube:
             yield event
 
     async def stream_log(self, *, namespace: str, pod: str, container: str, follow: bool,
-                         tail_lines: int | None) -> AsyncIterator[bytes]:
-        """A container's log, chunk by chunk (``follow`` keeps it open for new lines)."""
-        query: dict[str, Any] = {"container": container, "follow": str(follow).lower()}
+                         tail_lines: int | None,
+                         timestamps: bool = False) -> AsyncIterator[bytes]:
+        """A container's log, chunk by chunk (``follow`` keeps it open for new lines;
+        ``timestamps`` puts the kubelet's RFC 3339 UTC time before each line)."""
+        query: dict[str, Any] = {"container": container, "follow": str(follow).lower(),
+                                 "timestamps": str(timestamps).lower()}
         if tail_lines is not None:
             query["tailLines"] = tail_lines
         async for chunk in self._stream(PODS.path(namespace=namespace, name=pod,

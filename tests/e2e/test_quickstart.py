@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from devkit import DevMode
 
@@ -84,16 +85,36 @@ def graphql(output: str) -> dict[str, object]:
     return document
 
 
+async def open_console(url: str) -> str:
+    """Open dev mode's one-time link as a browser does; who it signed in. A second use of
+    the link is refused."""
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(url, allow_redirects=False) as response:
+            assert response.status == 303
+            assert response.headers["Location"] == "/"
+            session = response.cookies["mg_session"]
+            assert session["httponly"]
+            assert session["samesite"] == "Strict"
+        base = url.split("/auth/")[0]
+        async with browser.get(f"{base}/auth/session",
+                               headers={"Cookie": f"mg_session={session.value}"}) as response:
+            signed_in: str = (await response.json())["username"]
+        async with browser.get(url, allow_redirects=False) as response:
+            assert response.status == 400
+    return signed_in
+
+
 async def test_readme_quickstart(dev: DevMode, shell: Shell, tmp_path: Path) -> None:
     """Every quickstart step does what the README says, and dev mode restarts keep state."""
     steps = quickstart_steps()
     assert dev.ready_seconds < 10
     info = json.loads((tmp_path / ".model-gateway" / "dev.json").read_text())
     assert set(info) == {"api", "proxy", "proxyMetrics", "kube", "redis", "adminToken",
-                         "namespace"}
+                         "namespace", "consoleUrl"}
     assert (tmp_path / ".model-gateway" / "dev.json").stat().st_mode & 0o777 == 0o600
     metrics = await shell.run(f"curl -sf {info['proxyMetrics']} | grep -c '^# HELP'")
     assert int(metrics.strip()) > 0
+    assert await open_console(info["consoleUrl"]) == "admin"
 
     await shell.run(steps["setup"])
     created = graphql(await shell.run(steps["create"]))
@@ -117,6 +138,9 @@ async def test_readme_quickstart(dev: DevMode, shell: Shell, tmp_path: Path) -> 
 
     assert await dev.stop() == 0
     await dev.start()
+    restarted = json.loads((tmp_path / ".model-gateway" / "dev.json").read_text())
+    assert restarted["consoleUrl"] != info["consoleUrl"]  # a fresh one-time link each start
+    assert await open_console(restarted["consoleUrl"]) == "admin"
     again = json.loads(await shell.run(steps["predict"]))
     assert again["meta"]["tags"]["x-forwarded-user"] == "my-app"
 

@@ -48,17 +48,6 @@ async def test_malformed_form_posts_are_bad_requests(api: Api) -> None:
             assert response.status == 400, form
 
 
-async def test_graphiql_only_when_enabled(start_api: StartApi) -> None:
-    """GraphiQL is served on a browser GET only when enabled."""
-    for enabled, status in ((False, 404), (True, 200)):
-        api = await start_api(graphiql=enabled)
-        async with api.session.get(f"{api.url}/graphql",
-                                   headers={"Accept": "text/html"}) as response:
-            assert response.status == status
-            if enabled:
-                assert "graphiql" in (await response.text()).lower()
-
-
 async def test_depth_and_size_limits(start_api: StartApi) -> None:
     """Queries deeper or longer than the limits are refused before running."""
     api = await start_api(max_depth=3, max_tokens=60)

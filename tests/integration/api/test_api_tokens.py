@@ -93,7 +93,8 @@ async def test_trusted_headers_need_the_shared_secret(start_api: StartApi) -> No
     api = await start_api(trusted_header_secret=SECRET, trusted_admin_group="admins")
     world = await seed(api)
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00001")}, token=world.alice)
-    headers = {"X-Forwarded-User": "gina", "X-Forwarded-Groups": "team-a, team-x"}
+    headers = {"X-Forwarded-User": "gina", "X-Forwarded-Groups": "team-a, team-x",
+               "X-Model-Gateway-CSRF": "1"}  # ambient credentials: see test_api_signin
     for sent in (headers, {**headers, "X-Model-Gateway-Proxy-Secret": "not-the-secret"}):
         ignored = await api.post(ME, token=None, headers=sent)
         assert ignored["errors"][0]["extensions"]["code"] == "NOT_AUTH"
@@ -106,5 +107,5 @@ async def test_trusted_headers_need_the_shared_secret(start_api: StartApi) -> No
     assert got["data"]["phDeployment"]["id"] == "iris-00001"
     admin = await api.post(ME, token=None, headers={
         "X-Forwarded-User": "hank", "X-Forwarded-Groups": "admins",
-        "X-Model-Gateway-Proxy-Secret": SECRET})
+        "X-Model-Gateway-Proxy-Secret": SECRET, "X-Model-Gateway-CSRF": "1"})
     assert admin["data"]["me"]["isAdmin"] is True

@@ -30,3 +30,20 @@ def test_api_tokens_embed_their_id() -> None:
 def test_other_strings_have_no_api_token_id(token: str) -> None:
     """Anything but the exact API token format yields no id."""
     assert tokens.api_token_id(token) is None
+
+
+def test_a_trailing_newline_is_not_an_api_token() -> None:
+    """The format is matched in full: a token with a newline after it has no id."""
+    _, token = tokens.new_api_token()
+    assert tokens.api_token_id(token + "\n") is None
+
+
+def test_session_tokens_embed_their_id_and_are_not_api_tokens() -> None:
+    """A session token carries its id, and neither format is taken for the other."""
+    session_id, session = tokens.new_session_token()
+    assert session.startswith(f"mgs_{session_id}_")
+    assert tokens.session_token_id(session) == session_id
+    assert tokens.api_token_id(session) is None
+    _, api_token = tokens.new_api_token()
+    assert tokens.session_token_id(api_token) is None
+    assert tokens.session_token_id(session + "\n") is None
