@@ -201,6 +201,10 @@ class ProxyHandler:
 
     async def _authenticate(self, authorization: str | None, deployment_id: str,
                             address: str) -> str | Problem:
+        if authorization is not None:
+            client = self._authenticator.cached(deployment_id, authorization)
+            if client is not None:
+                return client
         try:
             credentials = parse_basic(authorization)
         except MalformedCredentials:
@@ -211,7 +215,8 @@ class ProxyHandler:
             return unauthorized("this deployment requires client credentials")
         try:
             return await self._authenticator.authenticate(
-                deployment_id=deployment_id, credentials=credentials, address=address)
+                deployment_id=deployment_id, authorization=authorization or "",
+                credentials=credentials, address=address)
         except Unauthenticated:
             return unauthorized("invalid client credentials")
         except LockedOut as locked:

@@ -1,8 +1,11 @@
 """The in-process cache of verified credentials: the reason a warm request never hashes.
 
-Keys are ``HMAC-SHA256(pepper, deployment NUL client NUL token)``: the cache never holds a
-token or anything a token can be recovered from without the pepper, and the key binds all
-three parts. Only successes are cached; failures go to Redis counters instead.
+Keys are ``BLAKE2b(key=pepper, deployment NUL Authorization header)``, BLAKE2's keyed mode (a
+MAC): the cache never holds a token or anything a token can be recovered from without the
+pepper, and the key binds the deployment and the whole header, so client name and token. The
+header is keyed as it came, so a warm request neither decodes nor parses it; two spellings
+of the same credentials are two entries, each verified once. Only successes are cached;
+failures go to Redis counters instead.
 
 Each entry remembers the credential hash it was verified against. When the publisher says a
 deployment changed, :meth:`VerifiedCache.reconcile` keeps exactly the entries whose client
@@ -16,10 +19,10 @@ insert, so an in-flight check cannot put back a client that was just deleted.
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from hashlib import blake2b
 from typing import Final
 
 DEFAULT_MAX_ENTRIES: Final = 100_000
@@ -34,7 +37,7 @@ class Entry:
 
 
 class VerifiedCache:
-    """HMAC-keyed, TTL-bounded set of (deployment, client, token) triples known to be valid."""
+    """MAC-keyed, TTL-bounded set of (deployment, client, token) triples known to be valid."""
 
     def __init__(self, *, pepper: bytes, ttl: float,
                  clock: Callable[[], float] = time.monotonic,
@@ -50,9 +53,9 @@ class VerifiedCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def key(self, deployment_id: str, client: str, token: str) -> bytes:
-        message = f"{deployment_id}\0{client}\0{token}".encode()
-        return hmac.digest(self._pepper, message, "sha256")
+    def key(self, deployment_id: str, authorization: str) -> bytes:
+        message = f"{deployment_id}\0{authorization}".encode("utf-8", "surrogateescape")
+        return blake2b(message, key=self._pepper, digest_size=32).digest()
 
     def get(self, key: bytes) -> Entry | None:
         """The live entry for ``key``; an expired one is dropped and reads as a miss."""
