@@ -24,6 +24,7 @@ from typing import Any
 from gateway.dev.ports import PortInUse, check_ports
 from gateway.kube.connecting import NoKubernetesConfig
 from gateway.localcluster import LocalCluster, LocalClusterSettings
+from gateway.localcluster.images import ImageCatalog
 from gateway.settings import SettingsError
 from proxy.logformats import LOG_FORMATS, LOG_LEVELS, LogSettings, configure
 from proxy.settings import ProxySettings
@@ -62,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
     local.add_argument("--port", type=int, help="port to bind (default: any free port)")
     local.add_argument("--state-dir", type=Path,
                        help="persist objects here and reload them at start")
+    local.add_argument("--image-catalog", type=Path,
+                       help="a file of the images that pull (one a line); default: every image")
+    local.add_argument("--gpus", type=int,
+                       help="nvidia.com/gpu the node advertises; default: GPUs not simulated")
     dev = commands.add_parser(
         "dev", help="run the whole product on this machine (local cluster, Redis, API, "
                     "controller, proxy)", parents=[common])
@@ -72,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
     dev.add_argument("--kube-port", type=int, default=6443,
                      help="local Kubernetes API port (6443)")
     dev.add_argument("--redis-url", help="use this Redis instead of starting one")
+    dev.add_argument("--image", action="append", default=[], metavar="IMAGE",
+                     help="let this image pull too (repeatable; no tag: every tag); the "
+                          "demo images and those in <state-dir>/images.txt always pull")
+    dev.add_argument("--gpus", type=int, default=0,
+                     help="GPUs the local node advertises (0: GPU instance types stay "
+                          "unschedulable)")
     commands.add_parser("api", help="serve the GraphQL API (settings: MODEL_GATEWAY_* env)",
                         parents=[common])
     commands.add_parser("controller", help="run the controller (settings: MODEL_GATEWAY_* env)",
@@ -124,18 +135,32 @@ def _command(args: argparse.Namespace, log: LogSettings, *,
     GraphQL schema and ``localcluster`` starts fast. ``None`` means the command ran itself.
     """
     if args.command == "localcluster":
-        overrides = {key: value for key, value in (("host", args.host), ("port", args.port),
-                                                   ("state_dir", args.state_dir))
-                     if value is not None}
+        overrides: dict[str, Any] = {
+            key: value for key, value in (("host", args.host), ("port", args.port),
+                                          ("state_dir", args.state_dir), ("gpus", args.gpus))
+            if value is not None}
+        if args.image_catalog is not None:
+            if not args.image_catalog.is_file():
+                raise SettingsError([f"--image-catalog: {args.image_catalog} is not a file"])
+            overrides["image_catalog"] = ImageCatalog(file=args.image_catalog)
+        if args.gpus is not None and args.gpus < 0:
+            raise SettingsError(["--gpus: must be 0 or more"])
         settings = dataclasses.replace(LocalClusterSettings.from_env(os.environ), **overrides)
         return _run_localcluster(settings)
     if args.command == "dev":
+        from gateway.dev.images import invalid
         from gateway.dev.running import DevSettings
         from gateway.dev.running import serve as serve_dev
 
+        problems = [f"--image: {image!r} is not an image reference"
+                    for image in invalid(args.image)]
+        if args.gpus < 0:
+            problems.append("--gpus: must be 0 or more")
+        if problems:
+            raise SettingsError(problems)
         dev = DevSettings(state_dir=args.state_dir, api_port=args.api_port,
                           proxy_port=args.proxy_port, kube_port=args.kube_port,
-                          redis_url=args.redis_url)
+                          redis_url=args.redis_url, images=tuple(args.image), gpus=args.gpus)
         check_ports(dev.host, dev.ports())
         return _until_signal(serve_dev(dev, started=started))
     if args.command == "api":

@@ -92,7 +92,8 @@ class JsonFormatter(logging.Formatter):
         }
         fields = _fields(record)
         if fields:
-            line.update(fields)
+            for key, value in fields.items():
+                line.setdefault(key, value)  # a field never replaces the line's own keys
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, separators=(",", ":"), default=str)

@@ -21,7 +21,8 @@ reads only the caches and writes only what differs:
    lost update or a duplicate history entry);
 5. the route and credentials are published when they differ from the last publish.
 
-Every phase change written is one log line (deployment, phase, message), so a log shows
+Every phase change written is one log line (deployment, phase, and the status message as
+``detail``), so a log shows
 what happened to each deployment, not only the requests it served.
 
 A timer re-runs a deployment when its availability deadline would pass; another resyncs
@@ -334,7 +335,7 @@ def _announce(name: str, previous: Mapping[str, Any], written: Mapping[str, Any]
     if written.get("phase") != previous.get("phase"):
         log.info("phase changed", extra={"fields": {
             "deployment": name, "phase": written.get("phase"),
-            "message": written.get("message")}})
+            "detail": written.get("message")}})
 
 
 def _current(child: Object | None, made: Children | None) -> bool:

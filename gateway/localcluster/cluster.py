@@ -22,6 +22,7 @@ from aiohttp import web
 from gateway.localcluster.addresses import pod_pool, service_pool
 from gateway.localcluster.collecting import Collector
 from gateway.localcluster.crds import CustomResourceDefinitions
+from gateway.localcluster.images import ImageCatalog
 from gateway.localcluster.kinds import KindRegistry
 from gateway.localcluster.logs import PodLogs
 from gateway.localcluster.metadata import new_uid, now
@@ -51,6 +52,9 @@ class LocalClusterSettings:
     event_history: int = 10_000  # watch events kept; older resource versions get 410 Gone
     bookmark_interval: float = 5.0  # seconds between BOOKMARK events, when asked for
     serve_services: bool = False  # listen on Service cluster IPs and forward to ready pods
+    image_catalog: ImageCatalog | None = None  # None: every image pulls
+    gpus: int | None = None  # nvidia.com/gpu the node advertises; None: GPUs not simulated
+    pull_back_off: float = 10.0  # seconds between retries of a failed image pull
 
     @classmethod
     def from_env(cls, source: Mapping[str, str]) -> LocalClusterSettings:
@@ -68,9 +72,26 @@ class LocalClusterSettings:
             bookmark_interval=read.seconds("BOOKMARK_INTERVAL", defaults.bookmark_interval,
                                            minimum=0.01, maximum=3600),
             serve_services=read.boolean("SERVE_SERVICES", defaults.serve_services),
+            image_catalog=_catalog(read),
+            gpus=(read.integer("GPUS", 0, minimum=0, maximum=10_000)
+                  if read.optional_text("GPUS") is not None else None),
+            pull_back_off=read.seconds("PULL_BACK_OFF", defaults.pull_back_off, minimum=0.01,
+                                       maximum=3600),
         )
         read.finish()
         return settings
+
+
+def _catalog(read: SettingsReader) -> ImageCatalog | None:
+    """``IMAGE_CATALOG``: a file of the images that pull (read again at every pull)."""
+    raw = read.optional_text("IMAGE_CATALOG")
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        read.problem("IMAGE_CATALOG", f"{raw!r} is not a file")
+        return None
+    return ImageCatalog(file=path)
 
 
 class LocalCluster:
@@ -112,7 +133,9 @@ class LocalCluster:
         collector = Collector(self.resources)
         workloads = Workloads(self.resources, self.logs, self._pods,
                               pod_start_delay=self.settings.pod_start_delay,
-                              runtime=self._runtime)
+                              runtime=self._runtime, images=self.settings.image_catalog,
+                              gpus=self.settings.gpus,
+                              pull_back_off=self.settings.pull_back_off)
         self._parts = [crds, collector, workloads]
         if self.settings.serve_services:
             self._parts.append(ServiceProxy(self.store))

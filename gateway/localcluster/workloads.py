@@ -4,7 +4,13 @@
   between), as many as ``spec.replicas``; a template change rolls them within ``maxSurge`` and
   ``maxUnavailable`` (or all at once for ``Recreate``); the Deployment's status follows.
 - A new Pod is scheduled at once and, ``pod_start_delay`` later, runs: a pod IP from the
-  loopback pool, init containers completed, containers running and ready, the usual conditions.
+  loopback pool, init containers completed, containers running and ready, the usual conditions
+  (:mod:`~gateway.localcluster.podstatuses`).
+- Given a GPU count, a pod asking for more extended resources than the node has left is not
+  scheduled (:mod:`~gateway.localcluster.scheduling`); it is tried again when a pod goes.
+- Given an image catalog, a container whose image is not in it never starts: the pod waits on
+  ``ErrImagePull``, then ``ImagePullBackOff``, and the pull is retried every
+  ``pull_back_off`` seconds (:mod:`~gateway.localcluster.images`).
 - With a :class:`ContainerRuntime` (dev mode), a pod's containers really run: the runtime is
   started on the pod IP before the pod turns Ready, a runtime that fails to start leaves the
   pod not ready with the error in its container status, and a deleted pod's runtime is stopped.
@@ -23,10 +29,11 @@ import hashlib
 import json
 import logging
 import math
-import secrets
 from typing import Any, Protocol
 
+from gateway.localcluster import podstatuses, scheduling
 from gateway.localcluster.addresses import AddressPool
+from gateway.localcluster.images import ImageCatalog, back_off
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.logs import PodLogs
 from gateway.localcluster.metadata import now, random_suffix
@@ -81,10 +88,15 @@ class Workloads(Reactor):
     name = "localcluster-workloads"
 
     def __init__(self, resources: Resources, logs: PodLogs, pods: AddressPool, *,
-                 pod_start_delay: float, runtime: ContainerRuntime | None = None) -> None:
+                 pod_start_delay: float, runtime: ContainerRuntime | None = None,
+                 images: ImageCatalog | None = None, gpus: int | None = None,
+                 pull_back_off: float = 10.0) -> None:
         super().__init__(resources.store)
         self._resources = resources
         self._runtime = runtime
+        self._images = images
+        self._gpus = gpus
+        self._pull_back_off = pull_back_off
         self._logs = logs
         self._pod_addresses = pods
         self._delay = pod_start_delay
@@ -116,7 +128,7 @@ class Workloads(Reactor):
             if failure is not None:
                 metadata = pod["metadata"]
                 self._write_status(metadata["namespace"], metadata["name"],
-                                   _running_status(pod, address, failure))
+                                   podstatuses.running(pod, address, failure))
 
     async def stop(self) -> None:
         for timer in self._timers:
@@ -146,6 +158,8 @@ class Workloads(Reactor):
             self._logs.forget_pod(namespace, name)
             if self._runtime is not None:
                 self._enqueue(("stop", namespace, name))
+            if self._gpus is not None and scheduling.requests(pod):
+                self._retry_unscheduled()
         elif self._status_written_from_outside(event):
             self._injected.add(metadata["uid"])
         if event.type == "ADDED":
@@ -153,6 +167,13 @@ class Workloads(Reactor):
         for ref in metadata.get("ownerReferences") or []:
             if ref.get("kind") == "Deployment" and ref.get("controller"):
                 self._enqueue(("deployment", namespace, ref["name"]))
+
+    def _retry_unscheduled(self) -> None:
+        """Resources were freed: try again to place every pod that is waiting for a node."""
+        for waiting in self._resources.store.items(PODS):
+            if not waiting["spec"].get("nodeName"):
+                self._enqueue(("pod", waiting["metadata"]["namespace"],
+                               waiting["metadata"]["name"]))
 
     @staticmethod
     def _status_written_from_outside(event: Event) -> bool:
@@ -201,16 +222,58 @@ class Workloads(Reactor):
             return
         status = pod.get("status") or {}
         if not pod["spec"].get("nodeName"):
+            problem = self._unschedulable(pod)
+            if problem is not None:
+                if _scheduling_message(status) != problem:
+                    self._write_status(namespace, name, podstatuses.unschedulable(pod, problem))
+                return
             self._resources.patch(pods, namespace, name, {"spec": {"nodeName": NODE_NAME}},
                                   "merge", external=False)
-            self._write_status(namespace, name, _scheduled_status(pod))
+            self._write_status(namespace, name, podstatuses.scheduled(pod))
             self._later(self._delay, ("pod", namespace, name))
         elif status.get("phase") == "Pending" and any(
                 c.get("type") == "PodScheduled" for c in status.get("conditions") or []):
+            if self._pull_failed(pod):
+                return
             address = self._pod_addresses.allocate()
             failure = await self._start_containers(pod, address)
             if pod["metadata"]["uid"] not in self._injected:
-                self._write_status(namespace, name, _running_status(pod, address, failure))
+                self._write_status(namespace, name, podstatuses.running(pod, address, failure))
+
+    def _unschedulable(self, pod: Object) -> str | None:
+        """The scheduler's message when the pod does not fit the node, else None."""
+        if self._gpus is None:
+            return None
+        placed = [other for other in self._resources.store.items(PODS)
+                  if other["spec"].get("nodeName") and not other["metadata"].get(
+                      "deletionTimestamp") and (other.get("status") or {}).get("phase")
+                  not in ("Succeeded", "Failed")]
+        return scheduling.unschedulable(pod, gpus=self._gpus, placed=placed)
+
+    def _pull_failed(self, pod: Object) -> bool:
+        """Pull the pod's images from the catalog; on a failure, report it as the kubelet
+        does (``ErrImagePull``, then ``ImagePullBackOff`` until the retry) and say so."""
+        if self._images is None:
+            return False
+        metadata = pod["metadata"]
+        where = (metadata["namespace"], metadata["name"])
+        for container in [*(pod["spec"].get("initContainers") or []),
+                          *pod["spec"]["containers"]]:
+            image = container.get("image", "")
+            pulled = self._images.pull(image)
+            if pulled is None:
+                continue
+            waiting = _waiting_reason(pod, container["name"])
+            if pulled.retried and waiting == "ErrImagePull":
+                pulled, delay = back_off(image), self._pull_back_off
+            else:
+                delay = self._delay
+            self._write_status(*where, podstatuses.pull_failed(
+                pod, container["name"], pulled.reason, pulled.message))
+            if pulled.retried:
+                self._later(delay, ("pod", *where))
+            return True
+        return False
 
     async def _start_containers(self, pod: Object, address: str) -> str | None:
         """Start the pod in the runtime, if there is one; the failure message, if it failed."""
@@ -351,61 +414,19 @@ def _condition(previous: dict[str, Any], kind: str, ok: bool, reason: str,
             "lastTransitionTime": stamp, "reason": reason, "message": message}
 
 
-def _pod_condition(kind: str, status: str, stamp: str) -> dict[str, Any]:
-    return {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": stamp}
+def _scheduling_message(status: dict[str, Any]) -> str | None:
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            message: str | None = condition.get("message")
+            return message
+    return None
 
 
-def _scheduled_status(pod: Object) -> dict[str, Any]:
-    stamp = now()
-    waiting = {"waiting": {"reason": "ContainerCreating"}}
-    init = pod["spec"].get("initContainers") or []
-    status = {
-        "phase": "Pending",
-        "conditions": [_pod_condition("PodScheduled", "True", stamp),
-                       _pod_condition("Initialized", "False" if init else "True", stamp),
-                       _pod_condition("Ready", "False", stamp),
-                       _pod_condition("ContainersReady", "False", stamp)],
-        "hostIP": "127.0.0.1",
-        "startTime": stamp,
-        "qosClass": (pod.get("status") or {}).get("qosClass", "BestEffort"),
-        "initContainerStatuses": [_container_status(c, {"waiting": {"reason": "PodInitializing"}},
-                                                    ready=False) for c in init] or None,
-        "containerStatuses": [_container_status(c, waiting, ready=False)
-                              for c in pod["spec"]["containers"]],
-    }
-    return {key: value for key, value in status.items() if value is not None}
-
-
-def _running_status(pod: Object, address: str, failure: str | None) -> dict[str, Any]:
-    """Running and Ready; or, when the runtime could not start it, running but crashing."""
-    stamp = now()
-    status = dict(pod.get("status") or {})
-    init = pod["spec"].get("initContainers") or []
-    ready = "False" if failure else "True"
-    running: dict[str, Any] = {"running": {"startedAt": stamp}}
-    if failure:
-        running = {"waiting": {"reason": "CrashLoopBackOff", "message": failure}}
-    status.update(
-        phase="Running",
-        conditions=[_pod_condition("PodScheduled", "True", status.get("startTime", stamp)),
-                    _pod_condition("Initialized", "True", stamp),
-                    _pod_condition("Ready", ready, stamp),
-                    _pod_condition("ContainersReady", ready, stamp)],
-        podIP=address,
-        podIPs=[{"ip": address}],
-        initContainerStatuses=[_container_status(c, {"terminated": {
-            "exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}},
-            ready=True) for c in init] or None,
-        containerStatuses=[_container_status(c, running, ready=not failure)
-                           for c in pod["spec"]["containers"]],
-    )
-    return {key: value for key, value in status.items() if value is not None}
-
-
-def _container_status(container: dict[str, Any], state: dict[str, Any], *,
-                      ready: bool) -> dict[str, Any]:
-    image = container.get("image", "")
-    return {"name": container["name"], "state": state, "lastState": {}, "ready": ready,
-            "started": "running" in state, "restartCount": 0, "image": image,
-            "imageID": f"docker-pullable://{image}" if ready else "",
-            **({"containerID": f"containerd://{secrets.token_hex(32)}"} if ready else {})}
+def _waiting_reason(pod: Object, container: str) -> str | None:
+    status = pod.get("status") or {}
+    for found in [*(status.get("initContainerStatuses") or []),
+                  *(status.get("containerStatuses") or [])]:
+        if found.get("name") == container:
+            reason: str | None = ((found.get("state") or {}).get("waiting") or {}).get("reason")
+            return reason
+    return None

@@ -33,6 +33,18 @@ def quickstart_steps() -> dict[str, str]:
     return steps
 
 
+def test_quickstart_waits_end() -> None:
+    """Every wait in the quickstart stops on Failed and gives up after a timeout: no bare
+    until/while loops, and the one helper has both exits."""
+    steps = quickstart_steps()
+    for name, body in steps.items():
+        assert not re.search(r"^\s*(until|while)\b", body, re.MULTILINE), name
+    helper = steps["setup"]
+    assert "wait_for()" in helper
+    assert '"Failed"' in helper
+    assert "gave up" in helper
+
+
 class Shell:
     """One interactive bash; :meth:`run` types a block and returns what it printed."""
 
@@ -154,6 +166,16 @@ async def test_readme_quickstart(dev: DevMode, shell: Shell, tmp_path: Path) -> 
     assert entries[0]["deployment"] == {"modelImage": "infuseai/sklearn-prepackaged:v0.2.0",
                                         "updateMessage": "new model"}
     assert len(entries) >= 2
+
+    failing = [json.loads(line) for line in (await shell.run(steps["fails"])).splitlines()
+               if line.strip()]
+    assert failing[0]["data"]["createPhDeployment"]["id"] == "iris-typo"
+    failed = failing[1]["data"]["phDeployment"]
+    assert failed["status"] == "Failed"
+    assert failed["message"].startswith("Failed because of wrong image settings. Pod deploy-")
+    assert "ErrImagePull" in failed["message"] or "ImagePullBackOff" in failed["message"]
+    assert "infuseai/sklearn-prepackged:v0.1.0" in failed["message"]
+    assert failing[2] == {"data": {"deletePhDeployment": {"id": "iris-typo"}}}
 
     deleted = graphql(await shell.run(steps["delete"]))
     assert deleted["data"] == {"deletePhDeployment": {"id": "iris-demo"}}

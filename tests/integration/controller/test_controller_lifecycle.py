@@ -202,5 +202,5 @@ async def test_each_phase_change_is_one_log_line(
     lines = _phase_lines(caplog)
     assert [line["phase"] for line in lines] == ["Deploying", "Deployed", "Stopping", "Stopped"]
     assert all(line["deployment"] == "iris" for line in lines)
-    assert lines[1]["message"] == deployed["message"]
-    assert lines[-1]["message"] == stopped["message"]
+    assert lines[1]["detail"] == deployed["message"]
+    assert lines[-1]["detail"] == stopped["message"]

@@ -64,3 +64,9 @@ def test_log_settings_come_from_the_environment() -> None:
         LogSettings.from_env({"MODEL_GATEWAY_LOG_LEVEL": "loud",
                               "MODEL_GATEWAY_LOG_FORMAT": "xml"})
     assert len(raised.value.problems) == 2
+
+
+def test_fields_never_replace_the_lines_own_keys() -> None:
+    """A field named like a key of the JSON line (message, level) does not overwrite it."""
+    line = json.loads(JsonFormatter().format(_record({"message": "spoof", "level": "ERROR"})))
+    assert (line["message"], line["level"]) == ("request", "INFO")
