@@ -53,7 +53,9 @@ class PhDeploymentCreateInput:
     env: JSON | None = None
     group_id: str | None = None
     instance_type: str | None = None
-    endpoint_access_type: str | None = None
+    endpoint_access_type: str | None = strawberry.field(
+        default=None, description="public or private; left out: the install's default, "
+        "private unless MODEL_GATEWAY_API_DEFAULT_ENDPOINT_ACCESS is public (PrimeHub's).")
 
 
 @strawberry.input(description=VALIDATION)

@@ -1,6 +1,7 @@
 """From validated input to the spec that is stored: pure functions, PrimeHub's semantics.
 
-- Create: ``stop: false``, access ``public`` unless told, one replica unless told, the id as
+- Create: ``stop: false``, access ``settings.default_access_type`` (``private`` unless the
+  install restores PrimeHub's ``public``) unless told, one replica unless told, the id as
   the name unless told (the resource requires a ``displayName``), the caller recorded as
   ``userId``/``userName``.
 - Update: only the fields sent change (``null`` clears an optional one); it (re)starts the
@@ -47,7 +48,7 @@ def created(data: PhDeploymentCreateInput, *, group: Group, user: str, now: str,
         update_message=validation.text(data.update_message, field="updateMessage"),
         update_time=now, env=validation.env(data.env),
         endpoint=Endpoint(access_type=validation.access_type(
-            data.endpoint_access_type or "public")))
+            data.endpoint_access_type or settings.default_access_type)))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ Settings (``MODEL_GATEWAY_`` + name):
   separated (``https://console.example.com``); none by default.
 - ``API_MAX_DEPTH``, ``API_MAX_TOKENS``: query depth and size limits (12, 2000).
 - ``API_MAX_REPLICAS``: the most replicas one deployment may ask for (20).
+- ``API_DEFAULT_ENDPOINT_ACCESS``: the endpoint access type of a deployment created without
+  one: ``private`` (the default: callers need a client token) or ``public`` (PrimeHub's
+  default, for installs whose users rely on it).
 - ``API_MODEL_URI_SCHEMES``: allowed model URI schemes, comma separated.
 - ``API_LICENSE_MAX_DEPLOY``: the licensed number of running deployments (unset: no limit;
   PrimeHub's 10% grace applies); ``API_LICENSE_EXPIRES``: an ISO date after which starting a
@@ -45,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from gateway.kube.phdeployments import ACCESS_TYPES, AccessType
 from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
 
@@ -82,6 +86,7 @@ class ApiSettings:
     max_depth: int = 12
     max_tokens: int = 2000
     max_replicas: int = 20
+    default_access_type: AccessType = "private"
     model_uri_schemes: tuple[str, ...] = DEFAULT_URI_SCHEMES
     license_max_deploy: int | None = None
     license_expires: datetime | None = None
@@ -122,6 +127,7 @@ class ApiSettings:
                                     maximum=1_000_000),
             max_replicas=read.integer("API_MAX_REPLICAS", defaults.max_replicas, minimum=1,
                                       maximum=10_000),
+            default_access_type=_access_type(read),
             model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), problems),
             license_max_deploy=_optional_count(read, "API_LICENSE_MAX_DEPLOY"),
             license_expires=_date(read.optional_text("API_LICENSE_EXPIRES"), problems),
@@ -136,6 +142,11 @@ class ApiSettings:
         read.finish(also=problems)
         return settings
 
+
+
+def _access_type(read: SettingsReader) -> AccessType:
+    value = read.choice("API_DEFAULT_ENDPOINT_ACCESS", "private", choices=ACCESS_TYPES)
+    return "public" if value == "public" else "private"
 
 
 def _optional_count(read: SettingsReader, name: str) -> int | None:

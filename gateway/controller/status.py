@@ -9,7 +9,10 @@ Phases (messages are PrimeHub's where it had one):
 - stopped: ``Stopping`` while any pod or replica is left, then ``Stopped``;
 - a configuration problem (group missing or not enabled, instance type missing, a model URI
   no initializer handles): ``Failed`` with the problem;
-- every replica updated and available: ``Deployed``;
+- every replica updated and available: ``Deployed``; with ``replicas: 0`` that is still
+  ``Deployed`` (the spec is carried out, and PrimeHub's clients show any other phase of a
+  running deployment as "Deploying" forever), but the message says what it is: nothing runs
+  and the proxy answers 503 until replicas is raised, and ``Available`` is ``False``;
 - otherwise ``Deploying``, unless :mod:`~gateway.controller.diagnosis` finds a hard failure
   (``Failed`` at once) or the deployment has not become available within the deadline
   (``Failed``, with any softer explanation such as an unschedulable pod). It recovers to
@@ -39,6 +42,8 @@ from gateway.kube.phdeployments import timestamp
 
 DEPLOYING: Final = "Deployment is being deployed and not available now"
 DEPLOYED: Final = "Deployment is deployed and available now"
+SCALED_TO_ZERO: Final = ("Deployment is deployed with 0 replicas: no pod runs and requests are "
+                         "answered 503 until replicas is raised")
 STOPPING: Final = "deployment is stopping"
 STOPPED: Final = "deployment has stopped"
 DEADLINE_REASON: Final = "ProgressDeadlineExceeded"
@@ -88,9 +93,10 @@ def compute(observed: Observation, *, base_url: str, deadline: float) -> Compute
         conditions = [("Available", False, "ConfigurationError", message),
                       ("Progressing", False, "ConfigurationError", message)]
     elif observed.child_current and _rolled_out(child_status, observed.replicas):
-        phase, message = "Deployed", DEPLOYED
-        conditions = [("Available", True, "Deployed", message),
-                      ("Progressing", False, "Deployed", message)]
+        phase, message = "Deployed", DEPLOYED if replicas else SCALED_TO_ZERO
+        reason = "Deployed" if replicas else "ScaledToZero"
+        conditions = [("Available", replicas > 0, reason, message),
+                      ("Progressing", False, reason, message)]
     else:
         problem = diagnose(deployment=observed.child, pods=observed.pods)
         since, exceeded = _clock(previous_conditions, observed.generation, observed.now)

@@ -123,6 +123,7 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
     ("api.maxDepth", "5", "api", "max_depth", 5, ()),
     ("api.maxTokens", "500", "api", "max_tokens", 500, ()),
     ("api.maxReplicas", "7", "api", "max_replicas", 7, ()),
+    ("api.defaultEndpointAccess", '\"public\"', "api", "default_access_type", "public", ()),
     ("api.modelUriSchemes", '["s3", "gs"]', "api", "model_uri_schemes", ("s3", "gs"), ()),
     ("api.tokenCacheTtl", "3", "api", "token_cache_ttl", 3.0, ()),
     ("api.license.maxDeploy", "9", "api", "license_max_deploy", 9, ()),

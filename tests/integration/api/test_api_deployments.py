@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sdkdocs
-from apikit import PUBLIC, Api, World, deployment, eventually
+from apikit import PUBLIC, Api, StartApi, World, deployment, eventually
 
 from gateway.kube import phdeployments
 from gateway.kube.client import Kube
@@ -168,3 +168,20 @@ async def test_instance_type_fields_in_primehubs_units(api: Api, world: World) -
         "memoryRequest": None, "global": False, "nodeSelector": {"accelerator": "t4"},
         "tolerations": [{"key": "gpu", "operator": "Exists", "value": None,
                          "effect": "NoSchedule"}]}
+
+
+
+async def test_new_deployments_are_private_unless_the_install_says_public(
+        api: Api, world: World, start_api: StartApi) -> None:
+    """No endpointAccessType: private by default; API_DEFAULT_ENDPOINT_ACCESS=public restores
+    PrimeHub's public default; an explicit access type wins either way."""
+    public_api = await start_api(default_access_type="public")
+    for server, expected in ((api, "private"), (public_api, "public")):
+        data = deployment(f"iris-{expected}", group="team-b")
+        del data["endpointAccessType"]
+        made = await server.data(sdkdocs.CREATE, {"data": data}, token=world.bob)
+        assert made["createPhDeployment"]["endpointAccessType"] == expected
+        explicit = deployment(f"iris-x-{expected}", group="team-b",
+                              endpointAccessType="private" if expected == "public" else "public")
+        made = await server.data(sdkdocs.CREATE, {"data": explicit}, token=world.bob)
+        assert made["createPhDeployment"]["endpointAccessType"] != expected

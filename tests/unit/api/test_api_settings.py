@@ -12,9 +12,10 @@ from gateway.settings import SettingsError
 
 
 def test_no_settings_means_the_defaults() -> None:
-    """An empty environment gives the documented defaults."""
+    """An empty environment gives the documented defaults: new deployments are private."""
     assert ApiSettings.from_env({}) == ApiSettings()
     assert ApiSettings().model_uri_schemes == DEFAULT_URI_SCHEMES
+    assert ApiSettings().default_access_type == "private"
 
 
 def test_every_setting_is_read() -> None:
@@ -33,6 +34,7 @@ def test_every_setting_is_read() -> None:
         "MODEL_GATEWAY_API_LICENSE_MAX_DEPLOY": "10",
         "MODEL_GATEWAY_API_LICENSE_EXPIRES": "2030-01-01",
         "MODEL_GATEWAY_API_HASH_SCHEME": "bcrypt", "MODEL_GATEWAY_API_TOKEN_CACHE_TTL": "2.5",
+        "MODEL_GATEWAY_API_DEFAULT_ENDPOINT_ACCESS": "public",
     })
     assert settings == ApiSettings(
         host="0.0.0.0", port=9000, namespace="hub", kubernetes_url="http://k:1",
@@ -41,7 +43,7 @@ def test_every_setting_is_read() -> None:
         cors_origins=frozenset({"https://console.example.com", "http://localhost:3000"}),
         max_depth=8, max_tokens=500, max_replicas=3, model_uri_schemes=("gs", "s3"),
         license_max_deploy=10, license_expires=datetime(2030, 1, 1, tzinfo=UTC),
-        hash_scheme="bcrypt", token_cache_ttl=2.5)
+        hash_scheme="bcrypt", token_cache_ttl=2.5, default_access_type="public")
 
 
 def test_the_bootstrap_token_can_come_from_a_file(tmp_path: Path) -> None:
@@ -63,13 +65,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             "MODEL_GATEWAY_API_LICENSE_EXPIRES": "soon",
             "MODEL_GATEWAY_API_HASH_SCHEME": "md5",
             "MODEL_GATEWAY_API_CORS_ORIGINS": "https://ok.example.com,*",
+            "MODEL_GATEWAY_API_DEFAULT_ENDPOINT_ACCESS": "open",
         })
     named = " ".join(caught.value.problems)
     for name in ("API_PORT", "API_PUBLIC_URL", "API_BOOTSTRAP_TOKEN_FILE",
                  "API_TRUSTED_HEADER_SECRET", "API_MODEL_URI_SCHEMES", "API_LICENSE_EXPIRES",
-                 "API_HASH_SCHEME", "API_CORS_ORIGINS"):
+                 "API_HASH_SCHEME", "API_CORS_ORIGINS", "API_DEFAULT_ENDPOINT_ACCESS"):
         assert f"MODEL_GATEWAY_{name}" in named
-    assert len(caught.value.problems) == 8
+    assert len(caught.value.problems) == 9
 
 
 @pytest.mark.parametrize("origin", ["*", "https://x.example.com/", "HTTPS://X.EXAMPLE.COM",

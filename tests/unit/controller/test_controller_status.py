@@ -60,6 +60,19 @@ def test_fully_rolled_out_is_deployed_with_endpoint_counts_and_generation() -> N
     assert recheck is None
 
 
+def test_zero_replicas_is_deployed_but_says_nothing_answers() -> None:
+    """replicas: 0 is not "available now": the message says requests get 503, and the
+    Available condition is False."""
+    status, recheck = run(observe(replicas=0, child=child(replicas=0), child_current=True))
+    assert status["phase"] == "Deployed"
+    assert status["message"] == ("Deployment is deployed with 0 replicas: no pod runs and "
+                                 "requests are answered 503 until replicas is raised")
+    assert (status["replicas"], status["availableReplicas"]) == (0, 0)
+    assert condition(status, "Available")["status"] == "False"
+    assert condition(status, "Available")["reason"] == "ScaledToZero"
+    assert recheck is None
+
+
 def test_a_child_not_yet_reflecting_the_last_apply_is_still_deploying() -> None:
     """Old pods all available do not make a new spec Deployed."""
     status, recheck = run(observe(child=child(available=2), child_current=False))

@@ -30,14 +30,26 @@ def current(**values: object) -> DeploymentSpec:
 
 
 def test_a_created_spec_records_caller_group_and_defaults() -> None:
-    """Create: running, public, one replica, the id as name, the caller and the time."""
+    """Create: running, private, one replica, the id as name, the caller and the time."""
     spec = specs.created(PhDeploymentCreateInput(id="iris-x", model_image=" img:1 ",
                                                  instance_type="cpu-1", group_id="team-a"),
                          group=GROUP, user="bob", now=NOW, settings=SETTINGS)
     assert spec == DeploymentSpec(
         predictor=Predictor(replicas=1, model_image="img:1", instance_type="cpu-1"),
         display_name="iris-x", user_id="bob", user_name="bob", group_id="team-a",
-        group_name="team-a", stop=False, update_time=NOW, endpoint=Endpoint("public", ()))
+        group_name="team-a", stop=False, update_time=NOW, endpoint=Endpoint("private", ()))
+
+
+def test_the_default_access_type_is_a_setting() -> None:
+    """An install that restores PrimeHub's public default gets public deployments unless the
+    input says otherwise; an explicit access type always wins."""
+    public = ApiSettings(default_access_type="public")
+    for settings, sent, expected in ((public, None, "public"), (public, "private", "private"),
+                                     (SETTINGS, "public", "public")):
+        spec = specs.created(PhDeploymentCreateInput(
+            id="iris-x", model_image="img:1", instance_type="cpu-1", group_id="team-a",
+            endpoint_access_type=sent), group=GROUP, user="bob", now=NOW, settings=settings)
+        assert spec.endpoint.access_type == expected
 
 
 def test_an_update_changes_only_what_was_sent_and_restarts() -> None:
