@@ -4,12 +4,18 @@
 ``python -m proxy``): the product's log settings (:mod:`proxy.logformats`), uvloop when it
 is installed, and ``workers`` processes. With more than one worker, each process binds the
 same port with ``SO_REUSEPORT`` and the kernel spreads connections across them; worker ``i``
-serves metrics on ``metrics_port + i``, since each process has its own counters. The parent
-forwards SIGTERM and SIGINT to the workers.
+serves metrics on ``metrics_port + i``, since each process has its own counters, labelled
+``worker="i"`` (:mod:`proxy.metrics`). Every worker follows Redis' change events itself, so a
+client's eviction reaches all of them. The parent forwards SIGTERM and SIGINT to the workers.
+
+Plain HTTP/1.1 requests are answered by the fast path (:mod:`proxy.fronting`), which hands
+anything else to aiohttp on the same connection; ``fast_path=False`` serves everything with
+aiohttp (``MODEL_GATEWAY_PROXY_FAST_PATH``, a fallback that answers alike).
 
 Graceful shutdown on SIGTERM/SIGINT: stop accepting, close idle keep-alive connections, let
-in-flight requests finish for up to ``shutdown_timeout`` seconds, close WebSockets with 1001,
-then close the resources in reverse order (a final usage flush included).
+in-flight requests finish for up to ``shutdown_timeout`` seconds (fast-path ones first, then
+aiohttp's), close WebSockets with 1001, then close the resources in reverse order (a final
+usage flush and access-log write included).
 """
 
 from __future__ import annotations
@@ -95,7 +101,8 @@ async def start(settings: ProxySettings, *, worker: int = 0) -> RunningProxy:
         await web.TCPSite(runner, settings.host, settings.port, backlog=1024,
                           reuse_port=settings.workers > 1).start()
     metrics_runner = web.AppRunner(
-        metrics_app(app[METRICS], ready=lambda: app[ROUTES].loaded), access_log=None)
+        metrics_app(app[METRICS], ready=lambda: app[ROUTES].loaded, worker=worker),
+        access_log=None)
     await metrics_runner.setup()
     metrics_port = settings.metrics_port + worker if settings.metrics_port else 0
     await web.TCPSite(metrics_runner, settings.metrics_host, metrics_port).start()

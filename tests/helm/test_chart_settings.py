@@ -236,3 +236,22 @@ def test_value_changes_its_setting(helm: Path, tmp_path: Path, path: str, value:
     new = getattr(_settings(after, component, tmp_path), attribute)
     assert old != expected
     assert new == expected
+
+
+@pytest.mark.parametrize(("settings", "workers"), [
+    ((), 1),
+    (('proxy.resources.limits.cpu="2"',), 2),
+    (('proxy.resources.limits.cpu="1500m"',), 2),
+    (('proxy.resources.limits.cpu=0.5',), 1),
+    (('proxy.resources.limits.cpu=3',), 3),
+    (('proxy.resources.limits.cpu="4"', "proxy.workers=2"), 2),
+])
+def test_proxy_workers_default_to_the_cpu_limit(helm: Path, tmp_path: Path,
+                                                settings: tuple[str, ...], workers: int) -> None:
+    """Without proxy.workers, a pod runs one worker per core of its CPU limit (1 without one),
+    and serves metrics on one port per worker."""
+    rendered = Rendered("workers", render(helm, json_settings=settings))
+    assert _settings(rendered, "proxy", tmp_path).workers == workers
+    (container,) = containers(rendered.component("proxy"))
+    metrics = [port["name"] for port in container["ports"] if port["name"] != "http"]
+    assert metrics == [f"metrics-{worker}" for worker in range(workers)]

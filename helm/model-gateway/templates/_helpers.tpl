@@ -164,3 +164,21 @@ imagePullSecrets:
 {{- printf "http://%s-api.%s.svc:%d" (include "model-gateway.fullname" .) .Release.Namespace (int .Values.api.port) }}
 {{- end }}
 {{- end }}
+
+{{- /* Proxy worker processes per pod: proxy.workers, or by default the CPU limit rounded up
+       (one worker per core the pod may use), or 1 without a CPU limit. */}}
+{{- define "model-gateway.proxyWorkers" -}}
+{{- $proxy := .Values.proxy -}}
+{{- if not (kindIs "invalid" $proxy.workers) -}}
+{{- $proxy.workers | int -}}
+{{- else -}}
+{{- $cpu := toString (dig "limits" "cpu" "" ($proxy.resources | default dict)) -}}
+{{- $count := 1 -}}
+{{- if hasSuffix "m" $cpu -}}
+{{- $count = div (add (trimSuffix "m" $cpu | atoi) 999) 1000 -}}
+{{- else if $cpu -}}
+{{- $count = ceil ($cpu | float64) | int -}}
+{{- end -}}
+{{- if lt (int $count) 1 }}1{{ else }}{{ min (int $count) 64 }}{{ end -}}
+{{- end -}}
+{{- end -}}

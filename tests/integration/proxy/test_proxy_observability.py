@@ -32,15 +32,15 @@ async def test_metrics_port_reports_requests_latency_auth_and_cache(
         text = await response.text()
     for line in (
         'proxy_requests_total{client="app",deployment="iris-abc12",method="POST",'
-        'status_class="2xx"} 2.0',
+        'status_class="2xx",worker="0"} 2.0',
         'proxy_requests_total{client="",deployment="iris-abc12",method="OTHER",'
-        'status_class="4xx"} 1.0',
-        'proxy_request_duration_seconds_count{deployment="iris-abc12"} 3.0',
-        'proxy_upstream_duration_seconds_count{deployment="iris-abc12"} 2.0',
-        'proxy_auth_total{outcome="verified"} 1.0',
-        'proxy_auth_total{outcome="cached"} 1.0',
-        'proxy_auth_total{outcome="missing"} 1.0',
-        'proxy_credential_cache_total{result="hit"} 1.0',
+        'status_class="4xx",worker="0"} 1.0',
+        'proxy_request_duration_seconds_count{deployment="iris-abc12",worker="0"} 3.0',
+        'proxy_upstream_duration_seconds_count{deployment="iris-abc12",worker="0"} 2.0',
+        'proxy_auth_total{outcome="verified",worker="0"} 1.0',
+        'proxy_auth_total{outcome="cached",worker="0"} 1.0',
+        'proxy_auth_total{outcome="missing",worker="0"} 1.0',
+        'proxy_credential_cache_total{result="hit",worker="0"} 1.0',
     ):
         assert line in text
     async with http.get(f"http://127.0.0.1:{proxy.metrics_port}/readyz") as response:
