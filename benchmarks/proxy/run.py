@@ -1,21 +1,25 @@
 """Benchmark the auth proxy against PrimeHub's nginx + APR1 basic auth, on loopback.
 
-Four targets, measured in one run with the same load tool (wrk) and the same upstream (an
-nginx worker answering ``200 ok``, standing in for a model so the proxies' own cost shows):
+Measured in one run with the same load tool (wrk) and the same upstream (an nginx worker
+answering ``200 ok``, standing in for a model so the proxies' own cost shows):
 
 1. the upstream directly;
 2. nginx with ``auth_basic`` over an APR1 htpasswd (PrimeHub's path), one worker;
 3. nginx without auth, one worker;
-4. our proxy, one worker, a private deployment, a client with a pbkdf2_sha256 hash in Redis.
+4. our proxy, one worker, a private deployment, a client with a pbkdf2_sha256 hash in Redis;
+5. 1, 2 and 4 again at one connection, for the latency the proxy adds to the upstream alone;
+6. nginx + APR1 and our proxy with two workers each (not pinned: both CPUs).
 
 Both proxies keep a keep-alive pool to the upstream and write an access log to a file. Rounds
 are interleaved (every target once per round) so a noisy neighbour hurts all targets alike;
-the median round is reported. With ``taskset`` available, the proxy under test runs on CPU 0
-and the upstream and wrk on CPU 1.
+ratios are taken round by round and their median reported. With ``taskset`` available, the
+one-worker proxies run on CPU 0 and the upstream and wrk on CPU 1. ``--profile DIR`` samples
+our proxy with py-spy during one more measurement and summarises where its time goes.
 
 Usage: ``.venv/bin/python benchmarks/proxy/run.py [--duration 10] [--rounds 3]
-[--connections 50] [--output benchmarks/proxy/RESULTS.md]``. Needs ``wrk`` and ``nginx``
-(Debian: ``apt-get update && apt-get install -y wrk nginx-light``) and the dev virtualenv.
+[--connections 50] [--output benchmarks/proxy/RESULTS.md] [--profile DIR]``. Needs ``wrk`` and
+``nginx`` (Debian: ``apt-get update && apt-get install -y wrk nginx-light``), the dev
+virtualenv, and for ``--profile`` py-spy (``pip install py-spy``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,7 +52,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from redis_server import RedisServer  # noqa: E402
 
 from proxy.hashing import make_context  # noqa: E402
-from proxy.publishing import publish_deployment  # noqa: E402
+from proxy.publishing import replace_everything  # noqa: E402
 from proxy.records import Access, Route  # noqa: E402
 
 CLIENT = "bench-client"
@@ -80,10 +85,10 @@ def pinned(cpu: int) -> list[str]:
     return ["taskset", "-c", str(cpu)]
 
 
-def nginx_conf(work: Path, name: str, server: str) -> Path:
+def nginx_conf(work: Path, name: str, server: str, *, workers: int = 1) -> Path:
     conf = work / f"{name}.conf"
     conf.write_text(f"""
-worker_processes 1;
+worker_processes {workers};
 daemon off;
 pid {work}/{name}.pid;
 error_log {work}/{name}.error.log;
@@ -133,14 +138,14 @@ def wait_for(url: str, headers: dict[str, str], deadline: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def wrk(url: str, headers: dict[str, str], *, seconds: int, connections: int) -> Result:
-    command = [*pinned(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    for name, value in headers.items():
+def wrk(target: Target, *, seconds: int) -> Result:
+    command = [*pinned(1), "wrk", "-t1", f"-c{target.connections}", f"-d{seconds}s", "--latency"]
+    for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True,  # noqa: S603
+    out = subprocess.run([*command, target.url], capture_output=True, text=True,  # noqa: S603
                          check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
-        sys.exit(f"errors while loading {url}:\n{out}")
+        sys.exit(f"errors while loading {target.url}:\n{out}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     return Result(rate, _percentile(out, "50%"), _percentile(out, "99%"))
 
@@ -152,12 +157,31 @@ def _percentile(out: str, label: str) -> float:
 
 
 async def publish(redis_url: str, token: str) -> None:
+    """The private deployment and its client, as the controller publishes them."""
     redis = Redis.from_url(redis_url)
     route = Route(DEPLOYMENT, "127.0.0.1", UPSTREAM_PORT, Access.PRIVATE, stopped=False,
                   ready=True)
-    await publish_deployment(redis, route=route,
-                             credentials={CLIENT: make_context().hash(token)})
+    await replace_everything(redis, deployments=[(route, {CLIENT: make_context().hash(token)})],
+                             epoch="benchmark")
     await redis.aclose()
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row: what wrk loads, with which headers and connections."""
+
+    url: str
+    headers: dict[str, str]
+    connections: int
+
+
+UPSTREAM = "upstream directly"
+APR1 = "nginx + auth_basic (APR1)"
+PLAIN = "nginx, no auth"
+OURS = "model-gateway proxy, private"
+APR1_2 = "nginx + auth_basic (APR1), 2 workers"
+OURS_2 = "model-gateway proxy, private, 2 workers"
+AT_1 = ", c=1"
 
 
 def main() -> None:
@@ -174,7 +198,8 @@ def main() -> None:
     token = f"mgc_{secrets.token_urlsafe(32)}"
     auth = {"Authorization": "Basic " + base64.b64encode(f"{CLIENT}:{token}".encode()).decode()}
     apr1 = make_context().handler("apr_md5_crypt").hash(token)
-    ports = {name: free_port() for name in ("apr1", "plain", "ours", "metrics")}
+    ports = {name: free_port() for name in ("apr1", "apr1_2", "plain", "ours", "ours_2",
+                                            "metrics", "metrics_2")}
 
     with tempfile.TemporaryDirectory(prefix="proxy-bench-") as directory:
         work = Path(directory)
@@ -185,49 +210,65 @@ def main() -> None:
         upstream_conf = nginx_conf(work, "upstream", f"""
   server {{ listen 127.0.0.1:{UPSTREAM_PORT}; access_log off;
            location / {{ return 200 "ok\\n"; }} }}""")
-        apr1_conf = nginx_conf(work, "apr1", f"""
-  server {{ listen 127.0.0.1:{ports['apr1']};
+
+        def apr1_server(port: int) -> str:
+            return f"""
+  server {{ listen 127.0.0.1:{port};
            location / {{ auth_basic "model-gateway"; auth_basic_user_file {work}/htpasswd;
-                         {proxied} }} }}""")
+                         {proxied} }} }}"""
+
+        apr1_conf = nginx_conf(work, "apr1", apr1_server(ports["apr1"]))
+        apr1_2_conf = nginx_conf(work, "apr1_2", apr1_server(ports["apr1_2"]), workers=2)
         plain_conf = nginx_conf(work, "plain", f"""
   server {{ listen 127.0.0.1:{ports['plain']}; location / {{ {proxied} }} }}""")
         redis_server = RedisServer(work / "redis")
         redis_server.start()
-        env = os.environ | {
-            "MODEL_GATEWAY_REDIS_URL": redis_server.url,
-            "MODEL_GATEWAY_PROXY_PORT": str(ports["ours"]),
-            "MODEL_GATEWAY_PROXY_METRICS_PORT": str(ports["metrics"]),
-            "MODEL_GATEWAY_PROXY_WORKERS": "1",
-        }
+
+        def ours_env(port: str, metrics: str, workers: int) -> dict[str, str]:
+            return os.environ | {
+                "MODEL_GATEWAY_REDIS_URL": redis_server.url,
+                "MODEL_GATEWAY_PROXY_PORT": str(ports[port]),
+                "MODEL_GATEWAY_PROXY_METRICS_PORT": str(ports[metrics]),
+                "MODEL_GATEWAY_PROXY_WORKERS": str(workers),
+            }
+
         nginx = ["nginx", "-p", str(work), "-c"]
+        ours_command = [sys.executable, "-m", "proxy"]
+        private = f"/deployment/{DEPLOYMENT}/"
+        connections = options.connections
+        targets = {
+            UPSTREAM: Target(f"http://127.0.0.1:{UPSTREAM_PORT}/", {}, connections),
+            APR1: Target(f"http://127.0.0.1:{ports['apr1']}/", auth, connections),
+            PLAIN: Target(f"http://127.0.0.1:{ports['plain']}/", {}, connections),
+            OURS: Target(f"http://127.0.0.1:{ports['ours']}{private}", auth, connections),
+            UPSTREAM + AT_1: Target(f"http://127.0.0.1:{UPSTREAM_PORT}/", {}, 1),
+            APR1 + AT_1: Target(f"http://127.0.0.1:{ports['apr1']}/", auth, 1),
+            OURS + AT_1: Target(f"http://127.0.0.1:{ports['ours']}{private}", auth, 1),
+            APR1_2: Target(f"http://127.0.0.1:{ports['apr1_2']}/", auth, connections),
+            OURS_2: Target(f"http://127.0.0.1:{ports['ours_2']}{private}", auth, connections),
+        }
         try:
             asyncio.run(publish(redis_server.url, token))
             with process([*pinned(1), *nginx, str(upstream_conf)], work / "upstream.out"), \
                     process([*pinned(0), *nginx, str(apr1_conf)], work / "apr1.out"), \
+                    process([*nginx, str(apr1_2_conf)], work / "apr1_2.out"), \
                     process([*pinned(0), *nginx, str(plain_conf)], work / "plain.out"), \
-                    process([*pinned(0), sys.executable, "-m", "proxy"], work / "ours.log",
-                            env=env) as ours:
-                targets = {
-                    "upstream directly": (f"http://127.0.0.1:{UPSTREAM_PORT}/", {}),
-                    "nginx + auth_basic (APR1)": (f"http://127.0.0.1:{ports['apr1']}/", auth),
-                    "nginx, no auth": (f"http://127.0.0.1:{ports['plain']}/", {}),
-                    "model-gateway proxy, private": (
-                        f"http://127.0.0.1:{ports['ours']}/deployment/{DEPLOYMENT}/", auth),
-                }
-                for url, headers in targets.values():
-                    wait_for(url, headers)
-                    wrk(url, headers, seconds=2, connections=options.connections)  # warm up
+                    process([*pinned(0), *ours_command], work / "ours.log",
+                            env=ours_env("ours", "metrics", 1)) as ours, \
+                    process(ours_command, work / "ours_2.log",
+                            env=ours_env("ours_2", "metrics_2", 2)):
+                for target in targets.values():
+                    wait_for(target.url, target.headers)
+                    wrk(target, seconds=2)  # warm up
                 rounds: dict[str, list[Result]] = {name: [] for name in targets}
                 for round_number in range(options.rounds):
-                    for name, (url, headers) in targets.items():
-                        result = wrk(url, headers, seconds=options.duration,
-                                     connections=options.connections)
+                    for name, target in targets.items():
+                        result = wrk(target, seconds=options.duration)
                         rounds[name].append(result)
                         print(f"round {round_number + 1} {name}: "
                               f"{result.requests_per_second:,.0f} req/s", file=sys.stderr)
                 if options.profile is not None:
-                    url, headers = targets["model-gateway proxy, private"]
-                    profile(ours.pid, url, headers, options)
+                    profile(ours.pid, targets[OURS], options)
         except SystemExit:
             for log in sorted(work.glob("*.out")) + sorted(work.glob("*.log")):
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}",
@@ -241,19 +282,20 @@ def main() -> None:
         options.output.write_text(report)
 
 
-def profile(pid: int, url: str, headers: dict[str, str], options: argparse.Namespace) -> None:
+def profile(pid: int, target: Target, options: argparse.Namespace) -> None:
     """Sample the proxy's stacks with py-spy during one measurement; keep and summarise them."""
     spy = shutil.which("py-spy")
     if spy is None:
         sys.exit("--profile needs py-spy (`pip install py-spy`)")
     options.profile.mkdir(parents=True, exist_ok=True)
     collapsed = options.profile / "profile.collapsed"
+    # --gil: only the thread running Python counts (not the idle hashing threads).
     sampler = subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "200",  # noqa: S603
-                                "--duration", str(options.duration), "--format", "raw",
+                                "--duration", str(options.duration), "--format", "raw", "--gil",
                                 "--output", str(collapsed)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)  # py-spy attaches
-    result = wrk(url, headers, seconds=options.duration, connections=options.connections)
+    result = wrk(target, seconds=options.duration)
     sampler.wait(timeout=options.duration + 30)
     summary = summarize(collapsed.read_text(), result, options.connections)
     (options.profile / "profile.md").write_text(summary)
@@ -295,32 +337,56 @@ def median_round(results: list[Result]) -> Result:
     return ordered[len(ordered) // 2]
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _ratio_lines(rounds: dict[str, list[Result]], ours: str, peer: str) -> list[str]:
+    """Throughput and p99 of ``ours`` against ``peer``, round by round (same load, same time)."""
+    pairs = list(zip(rounds[ours], rounds[peer], strict=True))
+    ratios = [mine.requests_per_second / theirs.requests_per_second for mine, theirs in pairs]
+    faster = sum(ratio > 1 for ratio in ratios)
+    lower_p99 = sum(mine.p99_ms < theirs.p99_ms for mine, theirs in pairs)
+    every = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return [
+        f"- {ours} / {peer}, throughput: **{_median(ratios):.2f}x** (median of the per-round "
+        f"ratios {every}; faster in {faster} of {len(pairs)} rounds)",
+        f"- p99, {ours} vs {peer}: {_median([r.p99_ms for r in rounds[ours]]):.2f} ms vs "
+        f"{_median([r.p99_ms for r in rounds[peer]]):.2f} ms (median over rounds; lower in "
+        f"{lower_p99} of {len(pairs)} rounds)",
+    ]
+
+
 def render(rounds: dict[str, list[Result]], options: argparse.Namespace) -> str:
-    chosen = {name: median_round(results) for name, results in rounds.items()}
-    ours = chosen["model-gateway proxy, private"]
-    apr1 = chosen["nginx + auth_basic (APR1)"]
-    plain = chosen["nginx, no auth"]
     command = (f"python benchmarks/proxy/run.py --duration {options.duration} "
                f"--rounds {options.rounds} --connections {options.connections}")
     lines = [
         "| target | requests/s (median round) | all rounds | p50 ms | p99 ms |",
         "|---|---:|---|---:|---:|",
     ]
-    for name, result in chosen.items():
-        every = ", ".join(f"{r.requests_per_second:,.0f}" for r in rounds[name])
-        lines.append(f"| {name} | {result.requests_per_second:,.0f} | {every} | "
-                     f"{result.p50_ms:.2f} | {result.p99_ms:.2f} |")
+    for name, results in rounds.items():
+        chosen = median_round(results)
+        every = ", ".join(f"{r.requests_per_second:,.0f}" for r in results)
+        lines.append(f"| {name} | {chosen.requests_per_second:,.0f} | {every} | "
+                     f"{chosen.p50_ms:.2f} | {chosen.p99_ms:.2f} |")
+    lines += ["", *_ratio_lines(rounds, OURS, APR1), *_ratio_lines(rounds, OURS, PLAIN),
+              *_ratio_lines(rounds, OURS_2, APR1_2), "",
+              "Latency the proxy adds to the upstream alone (median over rounds of each "
+              "percentile, ours minus upstream directly):", "",
+              "| connections | upstream p50 | ours p50 | added p50 | upstream p99 | ours p99 "
+              "| added p99 | nginx+APR1 p50 / p99 |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for suffix, connections in ((AT_1, 1), ("", options.connections)):
+        upstream, ours, apr1 = (rounds[name + suffix] for name in (UPSTREAM, OURS, APR1))
+        up50, up99 = _median([r.p50_ms for r in upstream]), _median([r.p99_ms for r in upstream])
+        our50, our99 = _median([r.p50_ms for r in ours]), _median([r.p99_ms for r in ours])
+        apr50, apr99 = _median([r.p50_ms for r in apr1]), _median([r.p99_ms for r in apr1])
+        lines.append(f"| {connections} | {up50:.3f} ms | {our50:.3f} ms | {our50 - up50:.3f} ms "
+                     f"| {up99:.3f} ms | {our99:.3f} ms | {our99 - up99:.3f} ms "
+                     f"| {apr50:.3f} / {apr99:.3f} ms |")
     lines += [
         "",
-        f"- ours / nginx+APR1 throughput: "
-        f"**{ours.requests_per_second / apr1.requests_per_second:.2f}x**",
-        f"- ours / nginx without auth throughput: "
-        f"{ours.requests_per_second / plain.requests_per_second:.2f}x",
-        f"- nginx+APR1 / nginx without auth throughput: "
-        f"{apr1.requests_per_second / plain.requests_per_second:.2f}x",
-        f"- p50 latency, ours vs nginx+APR1: {ours.p50_ms:.2f} ms vs {apr1.p50_ms:.2f} ms",
-        "",
-        f"Command: `{command}` (wrk -t1 -c{options.connections}; one worker per proxy; "
+        f"Command: `{command}` (wrk -t1; one worker per proxy unless the row says 2; "
         f"{os.cpu_count()} CPUs).",
     ]
     return "\n".join(lines) + "\n"
