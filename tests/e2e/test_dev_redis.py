@@ -20,8 +20,8 @@ CREATE = """mutation($id: ID!, $access: String!) { createPhDeployment(data: {id:
   groupId: "demo", instanceType: "cpu-1", modelImage: "infuseai/sklearn-prepackaged:v0.1.0",
   replicas: 1, endpointAccessType: $access}) { id } }"""
 STATUS = """query($id: ID!) { phDeployment(where: {id: $id}) { status message } }"""
-ADD_CLIENT = """mutation($id: String!) { createPhDeploymentClient(data: {deploymentId: $id,
-  name: "after-restart"}) { plainTextToken } }"""
+ADD_CLIENT = """mutation($id: String!, $name: String!) { createPhDeploymentClient(data: {
+  deploymentId: $id, name: $name}) { plainTextToken } }"""
 BODY = {"data": {"ndarray": [[1.0, 2.0]]}}
 
 
@@ -56,14 +56,19 @@ async def answers(dev: DevMode, name: str, credentials: str | None = None) -> No
             await asyncio.sleep(0.2)
 
 
-async def test_a_killed_redis_is_restarted_and_the_data_plane_recovers(dev: DevMode) -> None:
-    """SIGKILL the redis-server: it is back on its port, logged, and routes and new clients
-    work through the proxy again."""
+async def test_a_killed_redis_is_restarted_and_the_data_plane_recovers(
+        dev: DevMode, tmp_path: Path) -> None:
+    """SIGKILL the redis-server after losing its append-only file: it is back on its port,
+    logged, and the controller republishes, so routes, old and new clients work again."""
     await deployed(dev, "open-one", "public")
     await deployed(dev, "closed-one", "private")
+    before = (await graphql(dev, ADD_CLIENT, id="closed-one", name="before"))[
+        "createPhDeploymentClient"]["plainTextToken"]
     await answers(dev, "open-one")
+    await answers(dev, "closed-one", f"before:{before}")
     first = redis_server_pid(dev)
     mark = len(dev.lines)
+    (tmp_path / ".model-gateway" / "redis" / "appendonly.aof").unlink()  # back empty
     os.kill(first, signal.SIGKILL)
     async with asyncio.timeout(30):
         exited = await dev.wait_for(re.compile(r"redis-server exited; restarting it .*"),
@@ -73,6 +78,7 @@ async def test_a_killed_redis_is_restarted_and_the_data_plane_recovers(dev: DevM
     assert "killed by SIGKILL" in exited[0]
     assert redis_server_pid(dev) != first
     await answers(dev, "open-one")
-    created = await graphql(dev, ADD_CLIENT, id="closed-one")
+    await answers(dev, "closed-one", f"before:{before}")
+    created = await graphql(dev, ADD_CLIENT, id="closed-one", name="after")
     token = created["createPhDeploymentClient"]["plainTextToken"]
-    await answers(dev, "closed-one", f"after-restart:{token}")
+    await answers(dev, "closed-one", f"after:{token}")

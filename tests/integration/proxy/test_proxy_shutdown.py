@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -49,11 +50,12 @@ async def _refuses(port: int) -> bool:
 async def test_sigterm_stops_the_process_gracefully(
         redis_server: RedisServer, redis: Redis, upstream: Upstream,
         http: aiohttp.ClientSession, tmp_path: Path) -> None:
-    """`python -m proxy` finishes the in-flight request after SIGTERM, then exits 0."""
+    """`python -m proxy` finishes the in-flight request after SIGTERM, then exits 0; with
+    MODEL_GATEWAY_LOG_FORMAT=json every line it wrote is a JSON object."""
     port = free_port()
     env = os.environ | {
         "MODEL_GATEWAY_REDIS_URL": redis_server.url, "MODEL_GATEWAY_PROXY_PORT": str(port),
-        "MODEL_GATEWAY_PROXY_METRICS_PORT": str(free_port()),
+        "MODEL_GATEWAY_PROXY_METRICS_PORT": str(free_port()), "MODEL_GATEWAY_LOG_FORMAT": "json",
     }
     log = (tmp_path / "proxy.log").open("wb")
     process = await asyncio.create_subprocess_exec(
@@ -73,7 +75,9 @@ async def test_sigterm_stops_the_process_gracefully(
             process.kill()
             await process.wait()
         log.close()
-    assert b"proxy shutting down" in (tmp_path / "proxy.log").read_bytes()
+    lines = [json.loads(line) for line in (tmp_path / "proxy.log").read_text().splitlines()]
+    assert "proxy shutting down" in {line["message"] for line in lines}
+    assert any(line.get("path") == "/deployment/iris-abc12/hang" for line in lines)
 
 
 async def _answers(http: aiohttp.ClientSession, port: int) -> bool:
@@ -87,7 +91,8 @@ async def _answers(http: aiohttp.ClientSession, port: int) -> bool:
 async def test_several_workers_share_the_port_and_stop_together(
         redis_server: RedisServer, redis: Redis, upstream: Upstream,
         http: aiohttp.ClientSession, tmp_path: Path) -> None:
-    """With two workers, both serve (metrics on port and port+1) and SIGTERM stops both."""
+    """With two workers, both serve (metrics on port and port+1, each address logged at
+    start) and SIGTERM stops both."""
     port, metrics = free_port(), free_port()
     env = os.environ | {
         "MODEL_GATEWAY_REDIS_URL": redis_server.url, "MODEL_GATEWAY_PROXY_PORT": str(port),
@@ -107,6 +112,9 @@ async def test_several_workers_share_the_port_and_stop_together(
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+    printed = (tmp_path / "proxy.log").read_text()
+    for metrics_port in (metrics, metrics + 1):
+        assert f"metrics=http://127.0.0.1:{metrics_port}/metrics" in printed
 
 
 async def _ready(http: aiohttp.ClientSession, metrics_port: int) -> bool:
