@@ -3,6 +3,10 @@ subcommand, and help text a person can read."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from gateway.cli import log_settings, main, parser
@@ -43,3 +47,28 @@ def test_help_has_no_raw_markup(command: str, capsys: pytest.CaptureFixture[str]
     assert "`" not in shown
     assert ":class:" not in shown
     assert ":func:" not in shown
+
+
+@pytest.fixture
+def root_logger() -> Iterator[None]:
+    """main() configures the root logger; put it back as pytest had it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("root_logger")
+@pytest.mark.parametrize(("argv", "named"), [
+    (["dev", "--image", "Not An Image", "--gpus", "-1"], ["--image", "--gpus"]),
+    (["localcluster", "--image-catalog", "/nonexistent/images.txt"], ["--image-catalog"]),
+])
+def test_bad_image_and_gpu_flags_stop_before_anything_starts(
+        argv: list[str], named: list[str], capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """Exit 2 with every bad flag named; nothing is started."""
+    assert main([*argv, *(["--state-dir", str(tmp_path)] if argv[0] == "dev" else [])]) == 2
+    shown = capsys.readouterr().err
+    for flag in named:
+        assert f"{flag}:" in shown
