@@ -27,6 +27,7 @@ from schema.licensing import LicenseQueries
 from schema.masking import MaskUnexpected, log_unexpected
 from schema.mutations import DeploymentMutations
 from schema.queries import DeploymentQueries
+from schema.subscriptions import Subscription
 
 
 @strawberry.type
@@ -67,7 +68,8 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 2000) -> Schema:
                              lambda: ParserCache(maxsize=256),
                              lambda: ValidationCache(maxsize=256),
                              MaskUnexpected]
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription,
+                  extensions=extensions)
 
 
 def sdl() -> str:

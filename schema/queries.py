@@ -34,17 +34,21 @@ def present(context: Context, view: DeploymentView) -> PhDeployment:
     return PhDeployment.from_view(view, public_url=context.services.settings.public_url)
 
 
-def _selected(context: Context, where: PhDeploymentWhereInput | None) -> list[DeploymentView]:
+def deployment_filter(context: Context, where: PhDeploymentWhereInput | None) -> listing.Filter:
+    """What ``where`` selects among the deployments the caller may see."""
     principal = permissions.caller(context)
     where = where or PhDeploymentWhereInput()
-    return listing.select(
-        context.services.store.deployments_in_order(),
-        listing.Filter(
-            id=where.id,
-            group_ids=listing.allowed_groups(where.group_id_in,
-                                             permissions.visible_groups(context, principal)),
-            name_contains=where.name_contains, search=where.search,
-            user_id=principal.username if where.mine else None))
+    return listing.Filter(
+        id=where.id,
+        group_ids=listing.allowed_groups(where.group_id_in,
+                                         permissions.visible_groups(context, principal)),
+        name_contains=where.name_contains, search=where.search,
+        user_id=principal.username if where.mine else None)
+
+
+def _selected(context: Context, where: PhDeploymentWhereInput | None) -> list[DeploymentView]:
+    return listing.select(context.services.store.deployments_in_order(),
+                          deployment_filter(context, where))
 
 
 def _page(rows: list[DeploymentView], first: int | None, last: int | None,

@@ -33,6 +33,7 @@ from gateway.kube.instancetypes import InstanceType as InstanceTypeView
 from gateway.kube.quantities import GIBI, GIGA, gigabytes
 from schema.context import Info
 from schema.elsewhere import Dataset, Image, QueryImageMode, not_here
+from schema.failures import DeploymentFailure, explain
 from schema.rules import running
 
 
@@ -126,6 +127,10 @@ class HistoryItem:
     deployment: PhDeployment | None = None
 
 
+def _failure(root: PhDeployment) -> DeploymentFailure | None:
+    return explain(root.view) if root.view is not None else None
+
+
 @strawberry.type
 class PhDeployment:
     id: strawberry.ID
@@ -155,6 +160,10 @@ class PhDeployment:
     instance_type_name: strawberry.Private[str]
     recorded: strawberry.Private[tuple[views.HistoryEntry, ...]] = ()
     live: strawberry.Private[bool] = True
+    view: strawberry.Private[views.PhDeployment | None] = None  # the live resource, if any
+    failure: DeploymentFailure | None = strawberry.field(
+        resolver=_failure, description=("Why the deployment failed and what to do, while "
+                                        "its status is `Failed`; null otherwise."))
 
     @classmethod
     def from_view(cls, view: views.PhDeployment, *, public_url: str | None) -> PhDeployment:
@@ -166,7 +175,8 @@ class PhDeployment:
             view.spec, id=view.name, deployment_id=view.name, status=view.effective_status,
             message=status.message, endpoint=endpoint,
             available_replicas=status.available_replicas,
-            creation_time=view.creation_timestamp, recorded=status.history, live=True)
+            creation_time=view.creation_timestamp, recorded=status.history, live=True,
+            view=view)
 
     @classmethod
     def from_history(cls, deployment_id: str, entry: views.HistoryEntry) -> PhDeployment:
@@ -185,7 +195,7 @@ class PhDeployment:
                    endpoint: str | None = None, available_replicas: int | None = None,
                    creation_time: str | None = None,
                    recorded: tuple[views.HistoryEntry, ...] = (),
-                   live: bool) -> PhDeployment:
+                   live: bool, view: views.PhDeployment | None = None) -> PhDeployment:
         predictor = spec.predictor
         return cls(
             id=strawberry.ID(id), status=status, message=message, name=spec.display_name,
@@ -200,7 +210,7 @@ class PhDeployment:
             endpoint_access_type=spec.endpoint.access_type,
             endpoint_clients=[PhDeploymentClient(name=name) for name in spec.endpoint.clients],
             deployment_id=deployment_id, instance_type_name=predictor.instance_type,
-            recorded=recorded, live=live)
+            recorded=recorded, live=live, view=view)
 
     @strawberry.field
     def instance_type(self, info: Info) -> InstanceType | None:

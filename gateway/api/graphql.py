@@ -8,6 +8,8 @@ this subclass adds what PrimeHub's clients need and what the product promises:
 - a typed :class:`~schema.context.Context` per request (and per WebSocket connection): the
   authenticated caller, the process-wide services and the request id (set by the server's
   middleware);
+- subscriptions over WebSocket with ``graphql-transport-ws`` only (the legacy ``graphql-ws``
+  protocol is not offered);
 - a request whose session cookie no longer works (signed out, expired, revoked) is answered
   401 before GraphQL runs, so the console knows to sign in again; without any credentials
   the answer stays PrimeHub's ``NOT_AUTH`` error;
@@ -27,6 +29,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from passlib.context import CryptContext
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, cookie
 from gateway.api.console import GRAPHIQL, Console
@@ -39,6 +42,7 @@ from schema.context import Context, Services
 from schema.locking import KeyedLocks
 
 _FORM = "application/x-www-form-urlencoded"
+KEEP_ALIVE = 15.0  # seconds between pings on an idle subscription socket (proxies drop those)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ class ApiView(GraphQLView[Context, None]):
         super().__init__(build_schema(max_depth=settings.max_depth,
                                       max_tokens=settings.max_tokens),
                          graphql_ide="graphiql" if settings.graphiql else None,
-                         allow_queries_via_get=True)
+                         allow_queries_via_get=True,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         keep_alive_interval=KEEP_ALIVE)
         self._services = services
         self._auth = auth
         self._console = console

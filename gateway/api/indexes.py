@@ -49,6 +49,10 @@ class Index(Generic[T]):
         """Call ``listener(name, new, old)`` after every change (``new`` None: removed)."""
         self._listeners.append(listener)
 
+    def unlisten(self, listener: Callable[[str, T | None, T | None], None]) -> None:
+        """Stop calling ``listener`` (a subscriber went away)."""
+        self._listeners.remove(listener)
+
     def get(self, name: str) -> T | None:
         return self._views.get(name)
 
@@ -97,5 +101,5 @@ class Index(Generic[T]):
         self.generation += 1
         self._changed.set()
         self._changed = asyncio.Event()
-        for listener in self._listeners:
+        for listener in tuple(self._listeners):
             listener(name, current, previous)

@@ -47,6 +47,7 @@ SCALED_TO_ZERO: Final = ("Deployment is deployed with 0 replicas: no pod runs an
 STOPPING: Final = "deployment is stopping"
 STOPPED: Final = "deployment has stopped"
 DEADLINE_REASON: Final = "ProgressDeadlineExceeded"
+CONFIGURATION_REASON: Final = "ConfigurationError"
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,8 @@ def compute(observed: Observation, *, base_url: str, deadline: float) -> Compute
         replicas = 0
     elif observed.problem is not None:
         phase, message = "Failed", observed.problem
-        conditions = [("Available", False, "ConfigurationError", message),
-                      ("Progressing", False, "ConfigurationError", message)]
+        conditions = [("Available", False, CONFIGURATION_REASON, message),
+                      ("Progressing", False, CONFIGURATION_REASON, message)]
     elif observed.child_current and _rolled_out(child_status, observed.replicas):
         phase, message = "Deployed", DEPLOYED if replicas else SCALED_TO_ZERO
         reason = "Deployed" if replicas else "ScaledToZero"

@@ -120,6 +120,7 @@ class DeploymentStatus:
     endpoint: str | None = None
     history: tuple[HistoryEntry, ...] = ()
     observed_generation: int | None = None
+    reason: str | None = None  # the ``Available`` condition's reason: why it is (not) available
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,16 @@ def parse_status(status: Mapping[str, Any]) -> DeploymentStatus:
         history=tuple(history),
         observed_generation=views.field(status, "observedGeneration", int, None,
                                         where="status"),
+        reason=_available_reason(status),
     )
+
+
+def _available_reason(status: Mapping[str, Any]) -> str | None:
+    for condition in views.items(status, "conditions", where="status"):
+        if condition.get("type") == "Available":
+            reason = condition.get("reason")
+            return reason if isinstance(reason, str) and reason else None
+    return None
 
 
 def _text(value: Any) -> str:
