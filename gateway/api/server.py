@@ -25,6 +25,7 @@ from typing import Final
 from aiohttp import web
 
 from gateway.api import cors
+from gateway.api.accesslog import AccessLogger, access_log
 from gateway.api.auth import Authenticator
 from gateway.api.console import Console
 from gateway.api.csrf import guard
@@ -144,7 +145,8 @@ def build_app(settings: ApiSettings) -> web.Application:
 async def running(settings: ApiSettings) -> AsyncIterator[str]:
     """Serve the API until the block ends; yields its base URL (``http://host:port``)."""
     runner = web.AppRunner(build_app(settings), handle_signals=False, handler_cancellation=True,
-                           shutdown_timeout=2.0)
+                           shutdown_timeout=2.0, access_log_class=AccessLogger,
+                           access_log=access_log)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import aiohttp
+import pytest
 import sdkdocs
 from apikit import BOOTSTRAP, Api, StartApi, World, deployment, eventually
 from kubernetes_asyncio.client import ApiClient, Configuration
@@ -127,3 +129,27 @@ async def test_reads_survive_a_cluster_outage_and_writes_fail_clearly(
             assert "nothing was changed" in error["message"]
     finally:
         await cluster.stop()  # again, when the test failed before it stopped it
+
+
+async def test_access_lines_are_structured_and_keep_no_query(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """One line per request with the proxy's fields; the query string never reaches it."""
+    caplog.set_level(logging.INFO, logger="gateway.api.access")
+    # a new connection: aiohttp decides per connection whether its access log is on
+    async with aiohttp.ClientSession() as fresh, fresh.get(f"{api.url}/graphql", params={
+            "query": "{ me { username } }", "code": "one-time-secret"},
+            headers={**AUTH, "X-Request-Id": "req-42"}) as response:
+        assert response.status == 200
+
+    async def logged() -> logging.LogRecord:
+        found = [r for r in caplog.records if r.name == "gateway.api.access"]
+        assert found
+        return found[0]
+
+    record = await eventually(logged)
+    fields = record.fields  # type: ignore[attr-defined]
+    assert {key: fields[key] for key in ("request_id", "method", "path", "status")} == {
+        "request_id": "req-42", "method": "GET", "path": "/graphql", "status": 200}
+    assert fields["address"] == "127.0.0.1"
+    assert fields["seconds"] >= 0
+    assert "one-time-secret" not in repr(record.__dict__)
