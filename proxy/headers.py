@@ -61,12 +61,13 @@ def normal_name(name: bytes) -> bytes:
     return name.lower().replace(b"_", b"-")
 
 
-def _connection_named(raw_headers: RawHeaders) -> frozenset[bytes]:
+def _dropped(raw_headers: RawHeaders, always: frozenset[bytes]) -> frozenset[bytes]:
+    """``always`` and the names the caller listed in ``Connection`` (usually none: no copy)."""
     named: set[bytes] = set()
     for name, value in raw_headers:
         if len(name) == 10 and name.lower() == b"connection":
             named.update(normal_name(token.strip()) for token in value.split(b","))
-    return frozenset(named)
+    return always | named if named else always
 
 
 def forwarding(*, peer: str, scheme: str, host: str, incoming_for: str | None,
@@ -93,7 +94,7 @@ def request_head(*, method: str, target: str, upstream: str, raw_headers: RawHea
                  client: str | None, forwarded: Forwarding, request_id: str,
                  content_length: int | None, chunked: bool) -> bytes:
     """The complete HTTP/1.1 request head (through the blank line) to send upstream."""
-    drop = _NOT_FORWARDED | _connection_named(raw_headers)
+    drop = _dropped(raw_headers, _NOT_FORWARDED)
     start = f"{method} {target} HTTP/1.1\r\nHost: {upstream}\r\n"
     lines = [start.encode("utf-8", "surrogateescape")]  # undoes aiohttp's decoding of the path
     for name, value in raw_headers:
@@ -114,7 +115,7 @@ def request_head(*, method: str, target: str, upstream: str, raw_headers: RawHea
 def websocket_headers(*, raw_headers: RawHeaders, client: str | None, forwarded: Forwarding,
                       request_id: str) -> CIMultiDict[str]:
     """Headers for the upstream WebSocket handshake, filtered like :func:`request_head`."""
-    drop = _NOT_FORWARDED_WS | _connection_named(raw_headers)
+    drop = _dropped(raw_headers, _NOT_FORWARDED_WS)
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in raw_headers:
         if normal_name(name) not in drop:
@@ -131,7 +132,7 @@ def websocket_headers(*, raw_headers: RawHeaders, client: str | None, forwarded:
 def returned_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Upstream response headers to return, without hop-by-hop ones or framing, as raw pairs."""
     raw = list(raw_headers)
-    drop = _NOT_RETURNED | _connection_named(raw)
+    drop = _dropped(raw, _NOT_RETURNED)
     return [(name, value) for name, value in raw if name.lower() not in drop]
 
 

@@ -176,6 +176,9 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._response: UpstreamResponse | None = None
         self._parser: httptools.HttpResponseParser | None = None
+        # One parser for the connection's life: llhttp starts over after each complete
+        # message, and a connection is reused only after one.
+        self._reusable_parser = httptools.HttpResponseParser(self)
         self._interim = False
         self._reason = ""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -185,7 +188,7 @@ class _Connection(asyncio.Protocol):
 
     def begin(self, *, read_timeout: float, head_only: bool) -> UpstreamResponse:
         self._response = UpstreamResponse(self, read_timeout=read_timeout, head_only=head_only)
-        self._parser = httptools.HttpResponseParser(self)
+        self._parser = self._reusable_parser
         self._interim = False
         self._headers = []
         return self._response

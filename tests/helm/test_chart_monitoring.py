@@ -30,7 +30,7 @@ def _exported() -> dict[str, set[str]]:
     """Sample names the proxy exports, with their label names (one observation of each)."""
     metrics = ProxyMetrics()
     metrics.observe_request(deployment="d", client="c", method="GET", status=200, seconds=0.1)
-    metrics.upstream_seconds.labels("d").observe(0.05)
+    metrics.observe_upstream(deployment="d", seconds=0.05)
     exported: dict[str, set[str]] = {}
     for family in metrics.registry.collect():
         for sample in family.samples:
