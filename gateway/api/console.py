@@ -17,8 +17,9 @@ Rules, in order, for a GET that no API route took:
 
 Every answer carries a strict Content-Security-Policy: scripts, styles, images, fonts and
 connections from this origin only, nothing inline, no frames. GraphiQL's page
-(``graphiql.html``, served on ``GET /graphql`` when enabled) also needs inline styles and
-blob workers for its editor; it still loads nothing from another host.
+(``graphiql.html``, served on ``GET /graphql`` when enabled) also needs inline styles, fonts
+inlined as ``data:`` URIs and blob workers for its editor; it still loads nothing from
+another host.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ RESERVED: Final = ("api/", "auth/", "logs/", "graphql", "healthz", "readyz", "me
 CSP: Final = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
               "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
               "frame-ancestors 'none'; form-action 'self'")
-GRAPHIQL_CSP: Final = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + \
-    "; worker-src 'self' blob:"
+GRAPHIQL_CSP: Final = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") \
+    .replace("font-src 'self'", "font-src 'self' data:") + "; worker-src 'self' blob:"
 SECURITY_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                            "X-Frame-Options": "DENY"}
 _COMPRESSIBLE: Final = ("text/", "application/javascript", "application/json", "image/svg+xml",

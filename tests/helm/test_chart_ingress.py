@@ -10,6 +10,8 @@ from chartkit import NAMESPACE, PREFIX, Rendered, containers, env_of
 from gateway.api.server import build_app
 from gateway.api.settings import ApiSettings
 
+CONSOLE_PATHS = ("/", "/create", "/deployments/", "/admin/", "/assets/")
+
 
 def _env(rendered: Rendered, component: str) -> dict[str, Any]:
     (container,) = containers(rendered.component(component))
@@ -45,12 +47,30 @@ def test_ingress_backends_exist(rendered_scenarios: dict[str, Rendered]) -> None
         assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
 
 
+def _routes(path: dict[str, Any], url: str) -> bool:
+    """Whether an Ingress path sends ``url`` to its backend."""
+    if path["pathType"] == "Exact":
+        return url == path["path"]
+    return url.startswith(path["path"])
+
+
 def test_health_and_metrics_are_not_public(rendered_scenarios: dict[str, Rendered]) -> None:
-    """No routed prefix covers a health, readiness or metrics endpoint."""
+    """No routed path covers a health, readiness or metrics endpoint."""
     (ingress,) = rendered_scenarios["ingress-tls"].of_kind("Ingress")
     for path in ingress["spec"]["rules"][0]["http"]["paths"]:
         for internal in ("/healthz", "/readyz", "/metrics"):
-            assert not internal.startswith(path["path"]), path["path"]
+            assert not _routes(path, internal), path["path"]
+
+
+def test_the_console_is_routed_to_the_api(rendered_scenarios: dict[str, Rendered]) -> None:
+    """The console's page, its routes, assets and sign-in reach the API; `/` only exactly."""
+    (ingress,) = rendered_scenarios["ingress-tls"].of_kind("Ingress")
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    for url in ("/", "/create", "/deployments/iris/logs", "/admin/groups",
+                "/assets/index-1a2b.js", "/auth/session", "/auth/link", "/graphql"):
+        (path,) = [path for path in paths if _routes(path, url)]
+        assert path["backend"]["service"]["name"] == f"{PREFIX}-api", url
+    assert {path["path"]: path["pathType"] for path in paths}["/"] == "Exact"
 
 
 def test_public_urls_follow_the_ingress(rendered_scenarios: dict[str, Rendered]) -> None:
@@ -75,9 +95,10 @@ def test_without_ingress_urls_are_in_cluster(default: Rendered) -> None:
 
 
 def _api_routes() -> set[str]:
-    """The paths the API application serves, as its router declares them."""
+    """The paths the API application serves, as its router declares them (but the console's
+    catch-all, whose paths the test above covers)."""
     app = build_app(ApiSettings())
-    return {resource.canonical for resource in app.router.resources()}
+    return {resource.canonical for resource in app.router.resources()} - {"/{path}"}
 
 
 def test_ingress_paths_are_exactly_the_public_api(
@@ -85,7 +106,7 @@ def test_ingress_paths_are_exactly_the_public_api(
     """Every public API route is reachable through the ingress, and nothing else of the API."""
     (ingress,) = rendered_scenarios["ingress-tls"].of_kind("Ingress")
     prefixes = [path["path"] for path in ingress["spec"]["rules"][0]["http"]["paths"]
-                if path["path"] != "/deployment/"]
+                if path["path"] != "/deployment/" and path["path"] not in CONSOLE_PATHS]
     internal = {"/healthz", "/readyz", "/metrics"}
     routes = _api_routes()
     assert internal <= routes

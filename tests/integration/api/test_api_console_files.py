@@ -102,6 +102,7 @@ async def test_graphiql_is_the_offline_build(console: Api) -> None:
         policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy
     assert "connect-src 'self';" in policy
+    assert "font-src 'self' data:;" in policy  # graphiql's stylesheet inlines its fonts
     assert "http" not in policy
 
 
