@@ -16,8 +16,10 @@ it exactly as it would without the fast path. Answers follow aiohttp's framing r
 ``Connection: close``); a test runs a corpus of requests through both paths and compares the
 answers, headers included.
 
-Connections are kept alive like aiohttp's (closed after :data:`KEEPALIVE_TIMEOUT` idle seconds);
-pipelined requests are answered in order. Shutdown stops reading new requests, closes idle
+Connections are kept alive like aiohttp's (closed after the idle timeout, 75 s by default);
+pipelined requests are answered in order. A head or a body that arrives too slowly closes the
+connection (:mod:`proxy.readdeadlines`; aiohttp's protocol keeps the same deadlines after a
+hand-off, :mod:`proxy.slowclients`). Shutdown stops reading new requests, closes idle
 connections, lets requests in progress finish for up to the shutdown timeout, then aborts.
 """
 
@@ -38,13 +40,13 @@ from proxy.app import ProxyHandler
 from proxy.forwarding import INLINE_BODY
 from proxy.headers import returned_headers
 from proxy.problems import Problem, problem
+from proxy.readdeadlines import ReadDeadline, ReadTimeouts
 from proxy.upstream import UpstreamError, UpstreamResponse
 
 log = logging.getLogger(__name__)
 
 MAX_HEAD: Final = 8190  # aiohttp's longest line: no head this short has a line aiohttp refuses
 MAX_HEADER_LINES: Final = 100  # aiohttp refuses more than 128
-KEEPALIVE_TIMEOUT: Final = 75.0  # aiohttp's default
 HIGH_WATER: Final = 256 * 1024  # pipelined bytes buffered before reading pauses
 _SERVER: Final = f"Server: {SERVER_SOFTWARE}\r\n".encode()
 _CLOSE: Final = b"Connection: close\r\n"
@@ -87,11 +89,12 @@ class Front:
     """The fast connections of one process: what they share, and their shutdown."""
 
     def __init__(self, *, handler: ProxyHandler, slow: Callable[[], asyncio.Protocol],
-                 shutdown_timeout: float, keepalive_timeout: float = KEEPALIVE_TIMEOUT) -> None:
+                 shutdown_timeout: float, timeouts: ReadTimeouts) -> None:
         self.handler = handler
         self.slow = slow
         self.shutdown_timeout = shutdown_timeout
-        self.keepalive_timeout = keepalive_timeout
+        self.timeouts = timeouts
+        self.keepalive_timeout = timeouts.idle
         self.connections: set[FastConnection] = set()
         self.closing = False
         self.answered = 0  # requests this path answered itself (the rest went to aiohttp)
@@ -138,6 +141,7 @@ class FastConnection(asyncio.Protocol):
         self._drain: asyncio.Future[None] | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_since: float | None = None  # None while a request is read or answered
+        self._deadline = ReadDeadline(self._loop, front.timeouts, self.abort)
 
     # asyncio.Protocol
 
@@ -156,6 +160,8 @@ class FastConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
+        if self._waiting_body is not None:
+            self._deadline.body_progress(len(data))
         if self._busy:
             if len(self._buffer) > HIGH_WATER and not self._reading_paused:
                 self._reading_paused = True
@@ -165,6 +171,7 @@ class FastConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_idle()
+        self._deadline.stop()
         self._front.forget(self)
         if self._drain is not None and not self._drain.done():
             self._drain.set_result(None)
@@ -220,6 +227,7 @@ class FastConnection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         self._cancel_idle()
+        self._deadline.stop()
         self._front.forget(self)
         slow = self._front.slow()
         transport.set_protocol(slow)
@@ -242,6 +250,7 @@ class FastConnection(asyncio.Protocol):
             if len(buffer) < head_end + length:
                 return
             self._waiting_body = None
+            self._deadline.stop()
             self._start(head, head_end, length)
             return
         if not buffer:
@@ -252,6 +261,8 @@ class FastConnection(asyncio.Protocol):
         if end < 0:
             if len(buffer) > MAX_HEAD:
                 self._hand_off()
+            else:
+                self._deadline.head_started()
             return
         head_end = end + 4
         if head_end > MAX_HEAD:
@@ -280,7 +291,9 @@ class FastConnection(asyncio.Protocol):
             return
         if len(buffer) < head_end + length:
             self._waiting_body = (head, head_end, length)
+            self._deadline.body_started()
             return
+        self._deadline.stop()
         self._start(head, head_end, length)
 
     def _start(self, head: _Head, head_end: int, length: int) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from proxy import slowclients
 from proxy.accesslog import access_log, flush_access_log
 from proxy.app import HANDLER, METRICS, ROUTES, build_app
 from proxy.fronting import Front
@@ -85,15 +86,16 @@ class RunningProxy:
 async def start(settings: ProxySettings, *, worker: int = 0) -> RunningProxy:
     """Open the resources, bind both ports (0 picks a free one) and start serving."""
     app = build_app(settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                           shutdown_timeout=settings.shutdown_timeout)
+    runner = slowclients.runner(app, timeouts=settings.client_timeouts, access_log=None,
+                                handle_signals=False, shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()
     front: Front | None = None
     server: asyncio.Server | None = None
     if settings.fast_path:
         assert runner.server is not None  # set up above
         front = Front(handler=app[HANDLER], slow=runner.server,
-                      shutdown_timeout=settings.shutdown_timeout)
+                      shutdown_timeout=settings.shutdown_timeout,
+                      timeouts=settings.client_timeouts)
         server = await asyncio.get_running_loop().create_server(
             front, settings.host, settings.port, backlog=1024,
             reuse_port=settings.workers > 1)

@@ -5,6 +5,10 @@ problem before raising, so an operator fixes a bad deployment in one round trip.
 the product's ``MODEL_GATEWAY_`` prefix; ``REDIS_URL`` and ``REDIS_PASSWORD`` are the names the
 controller reads too, so one Secret configures both sides of the data plane.
 
+``client_timeouts`` close connections whose callers are too slow (:mod:`proxy.readdeadlines`):
+``PROXY_CLIENT_IDLE_TIMEOUT`` (75 s), ``_HEADER_TIMEOUT`` (10 s), ``_BODY_TIMEOUT`` (30 s) and
+``_BODY_MIN_RATE`` (4096 bytes/s).
+
 The pepper keys the in-process cache of verified credentials. It never leaves the process, so
 a random one per process (the default) is as good as a configured one; set it only to pin it.
 """
@@ -18,6 +22,7 @@ from typing import Final
 
 from proxy.environment import SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
+from proxy.readdeadlines import ReadTimeouts, read_timeouts
 
 PREFIX: Final = "MODEL_GATEWAY_"
 MIB: Final = 1024 * 1024
@@ -54,6 +59,7 @@ class ProxySettings:
     trusted_hops: int = 0
     usage_flush_interval: float = 5.0
     shutdown_timeout: float = 30.0
+    client_timeouts: ReadTimeouts = field(default_factory=ReadTimeouts)
     access_log: bool = True
     fast_path: bool = True
 
@@ -123,6 +129,7 @@ class ProxySettings:
                                              minimum=0.05, maximum=3600),
             shutdown_timeout=read.seconds("PROXY_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout,
                                          minimum=0, maximum=3600),
+            client_timeouts=read_timeouts(read, "PROXY"),
             access_log=read.boolean("PROXY_ACCESS_LOG", defaults.access_log),
             fast_path=read.boolean("PROXY_FAST_PATH", defaults.fast_path),
         )

@@ -39,6 +39,7 @@ from gateway.api.store import Store
 from gateway.api.verifying import VerifiedCache
 from gateway.kube.client import Kube
 from gateway.kube.connecting import connected
+from proxy import slowclients
 from proxy.hashing import make_context
 
 log = logging.getLogger(__name__)
@@ -144,9 +145,10 @@ def build_app(settings: ApiSettings) -> web.Application:
 @contextlib.asynccontextmanager
 async def running(settings: ApiSettings) -> AsyncIterator[str]:
     """Serve the API until the block ends; yields its base URL (``http://host:port``)."""
-    runner = web.AppRunner(build_app(settings), handle_signals=False, handler_cancellation=True,
-                           shutdown_timeout=2.0, access_log_class=AccessLogger,
-                           access_log=access_log)
+    runner = slowclients.runner(build_app(settings), timeouts=settings.client_timeouts,
+                                handle_signals=False, handler_cancellation=True,
+                                shutdown_timeout=2.0, access_log_class=AccessLogger,
+                                access_log=access_log)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)

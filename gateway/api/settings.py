@@ -37,6 +37,9 @@ Settings (``MODEL_GATEWAY_`` + name):
   deployment fails with ``LICENSE_ERROR``.
 - ``API_HASH_SCHEME``: passlib scheme for new token hashes (``pbkdf2_sha256``).
 - ``API_TOKEN_CACHE_TTL``: seconds a verified API token stays verified (10).
+- ``API_CLIENT_IDLE_TIMEOUT``, ``_HEADER_TIMEOUT``, ``_BODY_TIMEOUT``, ``_BODY_MIN_RATE``: how
+  slow a caller may be before its connection is closed (75 s, 10 s, 30 s, 4096 bytes/s; see
+  :mod:`proxy.readdeadlines`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from typing import Final
 from gateway.kube.phdeployments import ACCESS_TYPES, AccessType
 from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
+from proxy.readdeadlines import ReadTimeouts, read_timeouts
 
 _SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret", "signin_link"})
 _ORIGIN: Final = re.compile(r"https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?")
@@ -95,6 +99,7 @@ class ApiSettings:
     session_ttl: float = 8 * 3600.0
     console_dir: Path | None = None
     signin_link: SignInLink | None = field(default=None, repr=False)  # dev mode only
+    client_timeouts: ReadTimeouts = field(default_factory=ReadTimeouts)
 
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
@@ -138,6 +143,7 @@ class ApiSettings:
             session_ttl=read.seconds("API_SESSION_TTL", defaults.session_ttl, minimum=60,
                                      maximum=30 * 86400),
             console_dir=read.directory("API_CONSOLE_DIR"),
+            client_timeouts=read_timeouts(read, "API"),
         )
         read.finish(also=problems)
         return settings

@@ -20,6 +20,7 @@ from chartkit import CHART, Rendered, containers, documented_paths, env_of, rend
 from gateway.api.settings import ApiSettings
 from gateway.controller.settings import ControllerSettings
 from proxy.logformats import LogSettings
+from proxy.readdeadlines import ReadTimeouts
 from proxy.settings import ProxySettings
 
 FROM_ENV: Final[dict[str, Callable[[Mapping[str, str]], Any]]] = {
@@ -164,6 +165,16 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
     ("proxy.failedLoginWindow", "60", "proxy", "failed_login_window", 60.0, ()),
     ("proxy.trustedHops", "2", "proxy", "trusted_hops", 2, ()),
     ("proxy.shutdownTimeout", "5", "proxy", "shutdown_timeout", 5.0, ()),
+    ("api.clientIdleTimeout", "120", "api", "client_timeouts", ReadTimeouts(idle=120), ()),
+    ("api.clientHeaderTimeout", "5", "api", "client_timeouts", ReadTimeouts(header=5), ()),
+    ("api.clientBodyTimeout", "60", "api", "client_timeouts", ReadTimeouts(body=60), ()),
+    ("api.clientBodyMinRate", "1024", "api", "client_timeouts",
+     ReadTimeouts(body_min_rate=1024), ()),
+    ("proxy.clientIdleTimeout", "120", "proxy", "client_timeouts", ReadTimeouts(idle=120), ()),
+    ("proxy.clientHeaderTimeout", "5", "proxy", "client_timeouts", ReadTimeouts(header=5), ()),
+    ("proxy.clientBodyTimeout", "60", "proxy", "client_timeouts", ReadTimeouts(body=60), ()),
+    ("proxy.clientBodyMinRate", "1024", "proxy", "client_timeouts",
+     ReadTimeouts(body_min_rate=1024), ()),
     ("redis.external.url", '"rediss://cache:6380/1"', "proxy", "redis_url",
      "rediss://cache:6380/1", ("redis.enabled=false", 'redis.external.url="redis://other"')),
     ("redis.external.url", '"rediss://cache:6380/1"', "controller", "redis_url",
