@@ -4,9 +4,10 @@ dev mode's one-time link, and the session working for GraphQL and the log endpoi
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from apikit import BOOTSTRAP, CREATE_TOKEN, Api, StartApi, World, seed
+from apikit import BOOTSTRAP, CREATE_TOKEN, Api, StartApi, World, eventually, seed
 from sessionkit import COOKIE, CSRF, post_as, session_cookie, sign_in, with_session
 from test_api_logs import model_pod
 
@@ -193,3 +194,23 @@ async def test_sso_requests_need_the_csrf_header_too(start_api: StartApi) -> Non
         "username"] == "alice"
     async with api.session.get(f"{api.url}/auth/session", headers=sso) as response:
         assert (await response.json())["method"] == "sso"
+
+
+async def test_ended_sessions_are_swept_at_the_next_sign_in(api: Api, world: World,
+                                                            kubeclient: Kube) -> None:
+    """Sessions that expired are deleted when someone signs in, so they do not pile up."""
+    past = datetime.now(UTC) - timedelta(hours=1)
+    await apitokens.create(kubeclient, namespace="default", token=apitokens.ApiToken(
+        id="0123456789ab", username="alice", admin=False, created=past - timedelta(hours=8),
+        expires=past, hash="$pbkdf2-sha256$1$c2FsdA$aGFzaA", session_of="bootstrap"))
+
+    async def swept() -> None:  # the API's cache may see the old session a moment later
+        await sign_in(api, world.bob)
+        try:
+            await kubeclient.get(SECRETS, namespace="default",
+                                 name=apitokens.secret_name("0123456789ab"))
+        except NotFound:
+            return
+        raise AssertionError("the expired session is still stored")
+
+    await eventually(swept)
