@@ -8,7 +8,7 @@ a non-member cannot tell a forbidden deployment from one that exists elsewhere b
 
 from __future__ import annotations
 
-from gateway.api.auth import Principal
+from gateway.api.auth import Principal, still_signed_in
 from schema.context import Context
 from schema.errors import NotAuth
 
@@ -18,6 +18,16 @@ def caller(context: Context) -> Principal:
     if context.principal is None:
         raise NotAuth()
     return context.principal
+
+
+def still_caller(context: Context) -> Principal:
+    """The caller of a long-lived subscription, whose token or session must still be valid
+    (``NOT_AUTH`` once it was revoked, expired or signed out)."""
+    principal = caller(context)
+    services = context.services
+    if not still_signed_in(principal, services.store, services.settings, now=services.clock()):
+        raise NotAuth()
+    return principal
 
 
 def admin(context: Context) -> Principal:

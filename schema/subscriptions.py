@@ -9,7 +9,8 @@ controller writes reaches a subscriber within a fraction of a second, and nobody
 Authorization is that of the queries: ``phDeployment`` as the ``phDeployment`` query
 (``NOT_FOUND``/``NOT_AUTH`` before anything is sent), ``phDeployments`` the deployments the
 caller may list; both check again on every change, so a member removed from a group stops
-receiving that group's deployments.
+receiving that group's deployments, and a subscription whose token or session was revoked,
+expired or signed out ends with ``NOT_AUTH`` at the next change.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ async def _deployment(info: Info, where: PhDeploymentWhereUniqueInput,
     with DeploymentFeed(context.services.store, only=where.id) as feed:
         yield present(context, visible_deployment(context, where.id))
         async for batch in feed.changes():
+            permissions.still_caller(context)
             for change in batch:
                 if change.after is None:
                     yield None
@@ -61,6 +63,7 @@ async def _deployments(info: Info, where: PhDeploymentWhereInput | None = None,
     permissions.caller(context)
     with DeploymentFeed(context.services.store) as feed:
         async for batch in feed.changes():
+            permissions.still_caller(context)
             rule = deployment_filter(context, where)  # membership may have changed
             for change in batch:
                 was, now = _matches(change.before, rule), _matches(change.after, rule)

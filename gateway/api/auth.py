@@ -70,6 +70,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def credential_valid(store: Store, settings: ApiSettings, credential: str | None, *,
+                     now: datetime) -> bool:
+    """Whether an API token (by id, or ``bootstrap``) still works: not revoked, not expired."""
+    if credential == BOOTSTRAP:
+        return settings.bootstrap_token is not None
+    source = store.tokens.get(secret_name(credential)) if credential else None
+    return source is not None and not source.session and not source.expired(now)
+
+
+def still_signed_in(principal: Principal, store: Store, settings: ApiSettings, *,
+                    now: datetime) -> bool:
+    """Whether what ``principal`` presented still works, for connections that outlive the
+    moment they were authenticated (subscriptions): a revoked or expired token or session,
+    or a session whose token went, ends them."""
+    if principal.via == "sso" or principal.credential is None:
+        return True
+    if principal.via == "bearer":
+        return credential_valid(store, settings, principal.credential, now=now)
+    session = store.tokens.get(secret_name(principal.credential))
+    return session is not None and session.session and not session.expired(now) and \
+        credential_valid(store, settings, session.session_of, now=now)
+
+
 class Authenticator:
     """Turns request headers into a :class:`Principal` (or ``None``)."""
 
@@ -136,11 +159,7 @@ class Authenticator:
 
     def credential_valid(self, credential: str | None) -> bool:
         """Whether the credential a session was exchanged for still works."""
-        if credential == BOOTSTRAP:
-            return self._settings.bootstrap_token is not None
-        source = self._store.tokens.get(secret_name(credential)) if credential else None
-        return source is not None and not source.session and \
-            not source.expired(self._clock())
+        return credential_valid(self._store, self._settings, credential, now=self._clock())
 
     async def _verified_token(self, token_id: str, token: str, *,
                               session: bool) -> ApiToken | None:

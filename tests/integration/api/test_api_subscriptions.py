@@ -106,3 +106,23 @@ async def test_the_session_cookie_opens_a_socket_from_the_same_origin(api: Api,
         async with connected(api, headers=other):
             pass
     assert refused.value.status == 403
+
+
+async def test_signing_out_ends_the_subscriptions_of_the_session(api: Api,
+                                                                 world: World) -> None:
+    """A socket opened with a session stops receiving once the session is signed out: the
+    next change ends the subscription with NOT_AUTH."""
+    session = await sign_in(api, world.alice)
+    async with connected(api, headers={**with_session(session, csrf=False),
+                                       "Origin": api.url}) as socket:
+        await socket.subscribe("all", LIST)
+        await api.data(sdkdocs.CREATE, {"data": deployment("iris-00006")}, token=world.alice)
+        assert (await socket.next("all"))["phDeployments"]["type"] == "ADDED"
+        async with api.session.delete(f"{api.url}/auth/session",
+                                      headers=with_session(session)) as response:
+            assert response.status == 204
+        await api.data(sdkdocs.CREATE, {"data": deployment("iris-00007")}, token=world.alice)
+        message = await socket.receive()
+        errors = message["payload"] if message["type"] == "error" else \
+            message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "NOT_AUTH"
