@@ -23,6 +23,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext
 
 from schema.admin import AdminMutations, AdminQueries
+from schema.assigned import SecretQueries
 from schema.licensing import LicenseQueries
 from schema.masking import MaskUnexpected, log_unexpected
 from schema.mutations import DeploymentMutations
@@ -31,7 +32,7 @@ from schema.subscriptions import Subscription
 
 
 @strawberry.type
-class Query(DeploymentQueries, LicenseQueries, AdminQueries):
+class Query(DeploymentQueries, LicenseQueries, SecretQueries, AdminQueries):
     pass
 
 

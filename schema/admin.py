@@ -24,6 +24,7 @@ from gateway.kube.errors import AlreadyExists
 from gateway.kube.groups import GroupSpec, Quota
 from gateway.kube.instancetypes import InstanceTypeSpec, Toleration
 from gateway.kube.quantities import GIGA
+from gateway.kube.references import Kind
 from schema import permissions, validation
 from schema.context import Context, Info
 from schema.errors import BadUserInput, ResourceNotFound, kube_errors
@@ -58,6 +59,29 @@ def _known_instance_types(context: Context, names: list[str]) -> tuple[str, ...]
     if unknown:
         raise BadUserInput("instanceTypes", f"unknown instance types: {', '.join(unknown)}")
     return tuple(dict.fromkeys(names))
+
+
+def _assigned(context: Context, names: list[str], *, kind: Kind,
+              field: str) -> tuple[str, ...]:
+    """Claim or Secret names for a group's allow-list; never the product's own."""
+    protected = context.services.settings.sources.protected
+    for index, name in enumerate(names):
+        validation.resource_name(name, field=f"{field}[{index}]")
+        if protected.covers(kind, name):
+            raise BadUserInput(f"{field}[{index}]", f'"{name}" belongs to model-gateway '
+                               "itself and is never available to deployments")
+    return tuple(dict.fromkeys(names))
+
+
+def _allow_lists(context: Context, claims: list[str] | None, image_pull: list[str] | None,
+                 storage: list[str] | None) -> dict[str, tuple[str, ...]]:
+    """The allow-lists sent (``UNSET`` ones left out), checked."""
+    lists: tuple[tuple[str, list[str] | None, Kind, str], ...] = (
+        ("claims", claims, "claim", "claims"),
+        ("image_pull_secrets", image_pull, "imagePullSecret", "imagePullSecrets"),
+        ("storage_secrets", storage, "storageSecret", "storageSecrets"))
+    return {key: _assigned(context, value or [], kind=kind, field=field)
+            for key, value, kind, field in lists if value is not UNSET}
 
 
 def _members(names: list[str]) -> tuple[str, ...]:
@@ -116,6 +140,8 @@ def _group_update(spec: GroupSpec, data: GroupUpdateInput, context: Context) -> 
         quota["memory"] = _bytes(data.quota_memory, field="quotaMemory")
     if data.instance_types is not UNSET:
         changes["instance_types"] = _known_instance_types(context, data.instance_types or [])
+    changes.update(_allow_lists(context, data.claims, data.image_pull_secrets,
+                                data.storage_secrets))
     return replace(spec, quota=replace(spec.quota, **quota), **changes)
 
 
@@ -214,7 +240,8 @@ class AdminMutations:
             quota=Quota(cpu=validation.non_negative(data.quota_cpu, field="quotaCpu"),
                         memory=_bytes(data.quota_memory, field="quotaMemory"),
                         gpu=_non_negative_int(data.quota_gpu, field="quotaGpu")),
-            instance_types=_known_instance_types(context, data.instance_types or []))
+            instance_types=_known_instance_types(context, data.instance_types or []),
+            **_allow_lists(context, data.claims, data.image_pull_secrets, data.storage_secrets))
         try:
             with kube_errors(what="group", name=name):
                 created = await groups.create(services.kube, namespace=services.namespace,

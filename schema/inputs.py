@@ -7,6 +7,7 @@ values) only tab and line breaks. The input descriptions say so to API users.
 Update inputs default to ``UNSET`` so a resolver can tell "not sent" (keep the stored value)
 from ``null`` (clear it). ``PhDeploymentUpdateInput.name`` is additive: PrimeHub's resolver
 read it but its schema omitted it, so an SDK update with a full definition failed there.
+``modelURISecret`` is additive too: the Secret whose keys the storage initializer receives.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from strawberry.scalars import JSON
 VALIDATION = ("Every string is checked whole: names, ids and references hold no control "
               "character (a trailing newline included); description, updateMessage and env "
               "and metadata values may hold tab and line breaks, no other control character.")
+
+STORAGE_CREDENTIALS_HELP = (
+    "A Kubernetes Secret in the deployment's namespace whose keys the storage initializer "
+    "receives as environment (credentials of a private gs:// or s3:// bucket); only for "
+    "downloaded model URIs, and only a Secret an admin assigned to the group (its "
+    "storageSecrets).")
 
 
 @strawberry.input
@@ -56,6 +63,8 @@ class PhDeploymentCreateInput:
     endpoint_access_type: str | None = strawberry.field(
         default=None, description="public or private; left out: the install's default, "
         "private unless MODEL_GATEWAY_API_DEFAULT_ENDPOINT_ACCESS is public (PrimeHub's).")
+    model_uri_secret: str | None = strawberry.field(name="modelURISecret", default=None,
+                                                    description=STORAGE_CREDENTIALS_HELP)
 
 
 @strawberry.input(description=VALIDATION)
@@ -71,6 +80,9 @@ class PhDeploymentUpdateInput:
     instance_type: str | None = strawberry.UNSET
     endpoint_access_type: str | None = strawberry.UNSET
     name: str | None = strawberry.UNSET
+    model_uri_secret: str | None = strawberry.field(name="modelURISecret",
+                                                    default=strawberry.UNSET,
+                                                    description=STORAGE_CREDENTIALS_HELP)
 
 
 @strawberry.input(description=VALIDATION)
@@ -99,6 +111,15 @@ class GroupCreateInput:
     quota_memory: float | None = strawberry.field(
         default=None, description="Gigabytes, as PrimeHub shows memory.")
     instance_types: list[str] | None = None
+    claims: list[str] | None = strawberry.field(
+        default=None, description="PersistentVolumeClaims the group's deployments may mount "
+        "(pvc://<claim>/<path>).")
+    image_pull_secrets: list[str] | None = strawberry.field(
+        default=None, description="Secrets the group's deployments may name as "
+        "imagePullSecret.")
+    storage_secrets: list[str] | None = strawberry.field(
+        default=None, description="Secrets the group's deployments may name as "
+        "modelURISecret.")
 
 
 @strawberry.input(description=VALIDATION)
@@ -111,6 +132,15 @@ class GroupUpdateInput:
     quota_gpu: int | None = strawberry.UNSET
     quota_memory: float | None = strawberry.UNSET
     instance_types: list[str] | None = strawberry.UNSET
+    claims: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="PersistentVolumeClaims the group's deployments "
+        "may mount (pvc://<claim>/<path>).")
+    image_pull_secrets: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Secrets the group's deployments may name as "
+        "imagePullSecret.")
+    storage_secrets: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Secrets the group's deployments may name as "
+        "modelURISecret.")
 
 
 @strawberry.input

@@ -23,7 +23,7 @@ from gateway.api.readback import caught_up
 from gateway.api.tokens import new_client_token
 from gateway.kube import clientsecrets, phdeployments
 from gateway.kube.errors import AlreadyExists
-from gateway.kube.phdeployments import DeploymentSpec
+from gateway.kube.phdeployments import DeploymentSpec, Predictor
 from gateway.kube.phdeployments import PhDeployment as DeploymentView
 from schema import permissions, rules, specs, validation
 from schema.context import Context, Info
@@ -43,14 +43,16 @@ START_LOCK = "start"
 
 
 def check_start(context: Context, *, deployment_id: str, group_id: str | None,
-                instance_type: str, already_running: bool) -> None:
+                predictor: Predictor, already_running: bool) -> None:
     """Every rule a (re)started deployment must satisfy, against the caches."""
     services = context.services
     store = services.store
     rules.licence_valid(expires=services.settings.license_expires, now=services.clock())
     group = rules.usable_group(store.groups.get(group_id) if group_id else None)
+    instance_type = predictor.instance_type
     found = rules.usable_instance_type(group, instance_type,
                                        store.instance_types.get(instance_type))
+    rules.references_allowed(group, predictor, services.settings.sources)
     rules.within_quota(group, found)
     if not already_running:
         rules.room_to_start(group, store.deployments.values(), deployment_id=deployment_id,
@@ -94,7 +96,7 @@ class DeploymentMutations:
                              now=_now(context), settings=services.settings)
         async with services.locks.hold(START_LOCK):
             check_start(context, deployment_id=deployment_id, group_id=data.group_id,
-                        instance_type=spec.predictor.instance_type, already_running=False)
+                        predictor=spec.predictor, already_running=False)
             try:
                 with kube_errors(what=KIND, name=deployment_id):
                     created = await phdeployments.create(
@@ -113,10 +115,10 @@ class DeploymentMutations:
         principal = permissions.require_member(context, current.spec.group_id)
         change = specs.changes(data, settings=context.services.settings)
         now = _now(context)
+        preview = specs.updated(current.spec, change, user=principal.username, now=now)
         async with context.services.locks.hold(START_LOCK):
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
-                        instance_type=change.instance_type or current.spec.predictor.instance_type,
-                        already_running=not current.spec.stop)
+                        predictor=preview.predictor, already_running=not current.spec.stop)
             before: list[str] = []
 
             def apply(fresh: DeploymentView) -> DeploymentSpec:
@@ -137,8 +139,7 @@ class DeploymentMutations:
         now = _now(context)
         async with context.services.locks.hold(START_LOCK):
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
-                        instance_type=current.spec.predictor.instance_type,
-                        already_running=not current.spec.stop)
+                        predictor=current.spec.predictor, already_running=not current.spec.stop)
             written = await write_spec(context, current.name, lambda fresh: specs.started(
                 fresh.spec, user=principal.username, now=now))
         return present(context, written)

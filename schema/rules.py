@@ -6,8 +6,11 @@ had one:
 1. the licence has not expired (``LICENSE_ERROR``);
 2. the group exists (``Group Not Found``) and has deployment enabled;
 3. the instance type exists (``InstanceType not found: <name>``) and the group may use it;
-4. one pod of that type fits the group's per-pod quota (``EXCEED_QUOTA``);
-5. starting one more keeps the group within ``maxDeploy`` and everyone within the licence
+4. what the deployment refers to in the namespace (a ``pvc://`` claim, ``imagePullSecret``,
+   ``modelURISecret``) was assigned to the group and is not the product's own
+   (:mod:`gateway.kube.references`), and a ``modelURISecret`` goes with a downloaded URI;
+5. one pod of that type fits the group's per-pod quota (``EXCEED_QUOTA``);
+6. starting one more keeps the group within ``maxDeploy`` and everyone within the licence
    limit plus PrimeHub's 10% grace. Only running (not stopped) deployments count, and this
    rule is skipped for a deployment that is already running: updating it never fails a limit.
 """
@@ -16,10 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from gateway.kube import references
 from gateway.kube.groups import Group
 from gateway.kube.instancetypes import InstanceType
-from gateway.kube.phdeployments import PhDeployment
+from gateway.kube.phdeployments import PhDeployment, Predictor
+from gateway.sources import Sources
 from schema.errors import BadUserInput, ExceedQuota, LicenseError, ResourceNotFound
 
 GROUP_DISABLED = "The model deployment is not enabled for the selected group"
@@ -49,6 +55,20 @@ def usable_instance_type(group: Group, name: str,
         raise BadUserInput("instanceType", f'"{name}" is not available to group '
                            f'"{group.name}"')
     return instance_type
+
+
+def references_allowed(group: Group, predictor: Predictor, sources: Sources) -> None:
+    """Every claim and Secret the predictor names is the group's to use."""
+    found = references.first_refusal(predictor, group_name=group.name, group=group.spec,
+                                     protected=sources.protected)
+    if found is not None:
+        reference, reason = found
+        raise BadUserInput(reference.field, reason)
+    scheme = urlsplit(predictor.model_uri or "").scheme.lower()
+    if predictor.model_uri_secret and scheme not in sources.initializers:
+        raise BadUserInput("modelURISecret", "only a downloaded model URI ("
+                           f"{', '.join(f'{item}://' for item in sorted(sources.initializers))}"
+                           ") takes a Secret")
 
 
 def within_quota(group: Group, instance_type: InstanceType) -> None:

@@ -38,9 +38,11 @@ def created(data: PhDeploymentCreateInput, *, group: Group, user: str, now: str,
                                          maximum=settings.max_replicas),
             model_image=validation.model_image(data.model_image),
             instance_type=validation.instance_type(data.instance_type),
-            model_uri=validation.model_uri(data.model_uri, schemes=settings.model_uri_schemes),
+            model_uri=validation.model_uri(data.model_uri, schemes=settings.accepted_schemes),
             image_pull_secret=validation.image_pull_secret(data.image_pull_secret),
-            metadata=validation.metadata(data.metadata)),
+            metadata=validation.metadata(data.metadata),
+            model_uri_secret=validation.secret_name(data.model_uri_secret,
+                                                    field="modelURISecret")),
         display_name=validation.line(data.name, field="name")
         or data.id,
         user_id=user, user_name=user, group_id=group.name, group_name=group.name, stop=False,
@@ -58,11 +60,6 @@ class Changes:
     spec: dict[str, Any] = field(default_factory=dict)
     predictor: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def instance_type(self) -> str | None:
-        value = self.predictor.get("instance_type")
-        return value if isinstance(value, str) else None
-
 
 def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
     """Validate what an update sends; absent fields are not in the result."""
@@ -74,9 +71,12 @@ def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
         predictor["model_image"] = validation.model_image(data.model_image)
     if data.model_uri is not UNSET:
         predictor["model_uri"] = validation.model_uri(data.model_uri,
-                                                      schemes=settings.model_uri_schemes)
+                                                      schemes=settings.accepted_schemes)
     if data.image_pull_secret is not UNSET:
         predictor["image_pull_secret"] = validation.image_pull_secret(data.image_pull_secret)
+    if data.model_uri_secret is not UNSET:
+        predictor["model_uri_secret"] = validation.secret_name(data.model_uri_secret,
+                                                               field="modelURISecret")
     if data.instance_type is not UNSET and data.instance_type:
         predictor["instance_type"] = validation.instance_type(data.instance_type)
     if data.metadata is not UNSET:

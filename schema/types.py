@@ -34,6 +34,7 @@ from gateway.kube.quantities import GIBI, GIGA, gigabytes
 from schema.context import Info
 from schema.elsewhere import Dataset, Image, QueryImageMode, not_here
 from schema.failures import DeploymentFailure, explain
+from schema.inputs import STORAGE_CREDENTIALS_HELP
 from schema.rules import running
 
 
@@ -151,6 +152,8 @@ class PhDeployment:
     replicas: int | None = None
     available_replicas: int | None = None
     image_pull_secret: str | None = None
+    model_uri_secret: str | None = strawberry.field(name="modelURISecret", default=None,
+                                                    description=STORAGE_CREDENTIALS_HELP)
     creation_time: str | None = None
     last_updated_time: str | None = None
     env: list[EnvVar | None] | None = None
@@ -204,7 +207,8 @@ class PhDeployment:
             user_name=spec.user_name, group_id=spec.group_id, group_name=spec.group_name,
             endpoint=endpoint, model_image=predictor.model_image, model_uri=predictor.model_uri,
             replicas=predictor.replicas, available_replicas=available_replicas,
-            image_pull_secret=predictor.image_pull_secret, creation_time=creation_time,
+            image_pull_secret=predictor.image_pull_secret,
+            model_uri_secret=predictor.model_uri_secret, creation_time=creation_time,
             last_updated_time=spec.update_time,
             env=[EnvVar(name=item.name, value=item.value) for item in spec.env],
             endpoint_access_type=spec.endpoint.access_type,
@@ -296,6 +300,13 @@ class Group:
     project_quota_gpu: int | None = None
     project_quota_memory: float | None = None
     members: list[str] | None = None
+    claims: list[str] | None = strawberry.field(
+        default=None, description="PersistentVolumeClaims its deployments may mount "
+        "(pvc://<claim>/<path>), assigned by an admin.")
+    image_pull_secrets: list[str] | None = strawberry.field(
+        default=None, description="Secrets its deployments may name as imagePullSecret.")
+    storage_secrets: list[str] | None = strawberry.field(
+        default=None, description="Secrets its deployments may name as modelURISecret.")
     admins: str | None = strawberry.field(
         default="", description="Always empty (PrimeHub's comma-separated group admins): "
         "groups are administered by platform admins here.")
@@ -318,7 +329,10 @@ class Group:
                    quota_cpu=spec.quota.cpu, quota_gpu=spec.quota.gpu,
                    quota_memory=_shown_memory(view.raw.get("quota") or {}, "memory",
                                               spec.quota.memory),
-                   members=list(spec.members), instance_type_names=spec.instance_types)
+                   members=list(spec.members), claims=list(spec.claims),
+                   image_pull_secrets=list(spec.image_pull_secrets),
+                   storage_secrets=list(spec.storage_secrets),
+                   instance_type_names=spec.instance_types)
 
     resource_status: ResourceStatus | None = strawberry.field(
         resolver=_group_resources,

@@ -36,6 +36,7 @@ LABEL_KEY_PATTERN: Final = re.compile(rf"({_LABEL}(\.{_LABEL})*/)?{_QUALIFIED}")
 LABEL_VALUE_PATTERN: Final = re.compile(rf"({_QUALIFIED})?")
 CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MOUNTED_SCHEMES: Final = ("pvc", "phfs")
 
 MAX_CLIENT_NAME: Final = 63
 MAX_NAME: Final = 256
@@ -79,11 +80,27 @@ def model_uri(value: str | None, *, schemes: Iterable[str]) -> str | None:
     allowed = tuple(schemes)
     # urlsplit silently drops tabs and line breaks (WHATWG), so look before it does.
     parts = urlsplit(uri)
-    if len(uri) > MAX_URI or CONTROL.search(uri) or parts.scheme.lower() not in allowed or not (
+    scheme = parts.scheme.lower()
+    if len(uri) > MAX_URI or CONTROL.search(uri) or scheme not in allowed or not (
             parts.netloc or parts.path.strip("/")):
         raise BadUserInput("modelURI", f"must be a URI with scheme {', '.join(allowed)} "
                            f"(at most {MAX_URI} characters), got {uri[:100]!r}")
+    if scheme in MOUNTED_SCHEMES:
+        _mount_path(parts.netloc, parts.path, scheme=scheme)
     return uri
+
+
+def _mount_path(netloc: str, path: str, *, scheme: str) -> None:
+    """``pvc://<claim>/<path>`` needs a claim name; both mounted schemes need a relative path
+    without ``..`` (Kubernetes refuses such a ``subPath``: the pod would never start)."""
+    if scheme == "pvc" and not (len(netloc) <= 253 and DNS_SUBDOMAIN.fullmatch(netloc)):
+        raise BadUserInput("modelURI", f"pvc://<claim>/<path> needs a claim name, got "
+                           f"{netloc[:80]!r}")
+    segments = [part for part in path.split("/") if part]
+    if scheme == "phfs" and netloc:
+        segments.insert(0, netloc)
+    if any(part in (".", "..") for part in segments) or "\\" in path:
+        raise BadUserInput("modelURI", "the path must stay inside the volume (no '.' or '..')")
 
 
 def replicas(value: int, *, maximum: int) -> int:
@@ -130,11 +147,16 @@ def instance_type(value: str | None) -> str:
 
 def image_pull_secret(value: str | None) -> str | None:
     """A Secret name; ``None`` or ``""`` (kept as sent) when there is none."""
+    return secret_name(value, field="imagePullSecret")
+
+
+def secret_name(value: str | None, *, field: str) -> str | None:
+    """A Secret name; ``None`` or ``""`` (kept as sent) when there is none."""
     name = (value or "").strip(" ")
     if not name:
         return None if value is None else ""
     if len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name):
-        raise BadUserInput("imagePullSecret", f"{name!r} is not a valid Secret name")
+        raise BadUserInput(field, f"{name!r} is not a valid Secret name")
     return name
 
 

@@ -31,7 +31,11 @@ Settings (``MODEL_GATEWAY_`` + name):
 - ``API_DEFAULT_ENDPOINT_ACCESS``: the endpoint access type of a deployment created without
   one: ``private`` (the default: callers need a client token) or ``public`` (PrimeHub's
   default, for installs whose users rely on it).
-- ``API_MODEL_URI_SCHEMES``: allowed model URI schemes, comma separated.
+- ``API_MODEL_URI_SCHEMES``: allowed model URI schemes, comma separated; each must be one
+  the controller can build a pod for (unset: every one of those).
+- Where models come from, read as the controller reads them (:mod:`gateway.sources`):
+  ``CONTROLLER_STORAGE_INITIALIZERS``, ``PHFS_CLAIM``, ``PROTECTED_CLAIMS``,
+  ``PROTECTED_SECRETS``.
 - ``API_LICENSE_MAX_DEPLOY``: the licensed number of running deployments (unset: no limit;
   PrimeHub's 10% grace applies); ``API_LICENSE_EXPIRES``: an ISO date after which starting a
   deployment fails with ``LICENSE_ERROR``.
@@ -53,12 +57,12 @@ from typing import Final
 
 from gateway.kube.phdeployments import ACCESS_TYPES, AccessType
 from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
+from gateway.sources import Sources, read_sources
 from proxy.hashing import SUPPORTED_SCHEMES
 from proxy.readdeadlines import ReadTimeouts, read_timeouts
 
 _SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret", "signin_link"})
 _ORIGIN: Final = re.compile(r"https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?")
-DEFAULT_URI_SCHEMES: Final = ("gs", "s3", "http", "https", "pvc", "phfs")
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ class ApiSettings:
     max_tokens: int = 2000
     max_replicas: int = 20
     default_access_type: AccessType = "private"
-    model_uri_schemes: tuple[str, ...] = DEFAULT_URI_SCHEMES
+    model_uri_schemes: tuple[str, ...] | None = None  # None: every scheme of ``sources``
+    sources: Sources = field(default_factory=Sources)
     license_max_deploy: int | None = None
     license_expires: datetime | None = None
     hash_scheme: str = "pbkdf2_sha256"
@@ -104,12 +109,18 @@ class ApiSettings:
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
 
+    @property
+    def accepted_schemes(self) -> tuple[str, ...]:
+        """The model URI schemes a deployment may use."""
+        return self.model_uri_schemes or self.sources.schemes
+
     @classmethod
     def from_env(cls, source: Mapping[str, str]) -> ApiSettings:
         """Read the ``MODEL_GATEWAY_*`` settings; one ``SettingsError`` names every bad one."""
         read = SettingsReader(source)
         defaults = cls()
         problems: list[str] = []
+        sources = read_sources(read, problems)
         settings = cls(
             host=read.text("API_HOST", defaults.host),
             port=read.integer("API_PORT", defaults.port, minimum=0, maximum=65535),
@@ -133,7 +144,9 @@ class ApiSettings:
             max_replicas=read.integer("API_MAX_REPLICAS", defaults.max_replicas, minimum=1,
                                       maximum=10_000),
             default_access_type=_access_type(read),
-            model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), problems),
+            model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), sources,
+                                       problems),
+            sources=sources,
             license_max_deploy=_optional_count(read, "API_LICENSE_MAX_DEPLOY"),
             license_expires=_date(read.optional_text("API_LICENSE_EXPIRES"), problems),
             hash_scheme=_choice(read.text("API_HASH_SCHEME", defaults.hash_scheme),
@@ -201,14 +214,21 @@ def _origins(raw: str | None, problems: list[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _schemes(raw: str | None, problems: list[str]) -> tuple[str, ...]:
+def _schemes(raw: str | None, sources: Sources,
+             problems: list[str]) -> tuple[str, ...] | None:
     if raw is None:
-        return DEFAULT_URI_SCHEMES
+        return None
     schemes = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
     if not schemes or not all(scheme.isalnum() for scheme in schemes):
         problems.append("MODEL_GATEWAY_API_MODEL_URI_SCHEMES: expected URI schemes separated "
                         f"by commas, got {raw!r}")
-        return DEFAULT_URI_SCHEMES
+        return None
+    unbuildable = [scheme for scheme in schemes if scheme not in sources.schemes]
+    if unbuildable:
+        problems.append(f"MODEL_GATEWAY_API_MODEL_URI_SCHEMES: {', '.join(unbuildable)} cannot "
+                        f"be deployed (supported: {', '.join(sources.schemes)}; phfs needs "
+                        "MODEL_GATEWAY_PHFS_CLAIM, others a storage initializer)")
+        return None
     return schemes
 
 

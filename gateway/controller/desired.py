@@ -19,8 +19,15 @@ byte for byte, which is what makes the controller idempotent. Decisions:
   settings) downloading into an emptyDir at ``/mnt/models``; the model then gets Seldon's
   ``PREDICTIVE_UNIT_PARAMETERS`` naming that directory. The initializer gets the model's
   resources, so the pod's effective request (the larger of init and main) stays the instance
-  type's and quota arithmetic holds. ``pvc://<claim>/<path>`` (a scheme the API accepts)
-  needs no download: the claim is mounted read-only at ``/mnt/models``.
+  type's and quota arithmetic holds. A ``modelURISecret`` reaches the initializer (and only
+  it) as ``envFrom``: the bucket's credentials never enter the model container.
+  ``pvc://<claim>/<path>`` needs no download: the claim is mounted read-only at
+  ``/mnt/models``; so does ``phfs://<path>``, PrimeHub's file system: the configured claim's
+  ``groups/<group>/<path>``, the group named as PrimeHub names its directory (lowercase,
+  ``_`` as ``-``).
+- Claims and Secrets a deployment names must be assigned to its group
+  (:mod:`gateway.kube.references`), checked here on every reconcile: taking one back stops
+  the deployment with the reason.
 - Slow model loads are tolerated by a startup probe allowing ``model_load_timeout``;
   liveness and readiness only start once it has passed.
 - ``enableServiceLinks`` is off: with hundreds of deployments in a namespace, Kubernetes would
@@ -43,6 +50,7 @@ from urllib.parse import urlsplit
 from gateway.controller.labels import pod_labels
 from gateway.controller.rollouts import GPU_RESOURCE, Rollout
 from gateway.controller.settings import ControllerSettings
+from gateway.kube import references
 from gateway.kube.client import Object
 from gateway.kube.groups import Group
 from gateway.kube.instancetypes import InstanceType
@@ -51,6 +59,7 @@ from gateway.kube.phdeployments import (
     PHDEPLOYMENTS,
     EnvVar,
     PhDeployment,
+    Predictor,
     child_name,
 )
 
@@ -83,7 +92,7 @@ def children(deployment: PhDeployment, *, group: Group, instance_type: InstanceT
     labels = pod_labels(deployment_id=deployment.name,
                         group_name=deployment.spec.group_name or group.name)
     metadata = _child_metadata(deployment, labels)
-    source = model_source(predictor.model_uri, settings)
+    source = check(predictor, group=group, settings=settings)
     resources = _resources(instance_type)
     env = _environment(deployment.spec.env, settings, model_uri=predictor.model_uri)
     model: Object = {
@@ -99,11 +108,14 @@ def children(deployment: PhDeployment, *, group: Group, instance_type: InstanceT
     if isinstance(source, Download):
         mount = [{"name": MODEL_VOLUME, "mountPath": MODEL_MOUNT}]
         model["volumeMounts"] = mount
-        pod_spec["initContainers"] = [{
+        initializer: Object = {
             "name": INITIALIZER, "image": source.image,
             "args": [predictor.model_uri, MODEL_MOUNT],
             "resources": resources, "volumeMounts": mount,
-        }]
+        }
+        if predictor.model_uri_secret:
+            initializer["envFrom"] = [{"secretRef": {"name": predictor.model_uri_secret}}]
+        pod_spec["initContainers"] = [initializer]
         pod_spec["volumes"] = [{"name": MODEL_VOLUME, "emptyDir": {}}]
     elif isinstance(source, Claim):
         model["volumeMounts"] = [{"name": MODEL_VOLUME, "mountPath": MODEL_MOUNT,
@@ -189,7 +201,23 @@ class Claim:
     sub_path: str
 
 
-def model_source(model_uri: str | None, settings: ControllerSettings) -> Download | Claim | None:
+def check(predictor: Predictor, *, group: Group,
+          settings: ControllerSettings) -> Download | Claim | None:
+    """How the model reaches the pod, after checking that the group may use every claim and
+    Secret the predictor names; raises :class:`Unbuildable` with the reason otherwise."""
+    refused = references.first_refusal(predictor, group_name=group.name, group=group.spec,
+                                       protected=settings.sources.protected)
+    if refused is not None:
+        reference, reason = refused
+        raise Unbuildable(f"{reference.field}: {reason}")
+    source = model_source(predictor.model_uri, settings, group_name=group.name)
+    if predictor.model_uri_secret and not isinstance(source, Download):
+        raise Unbuildable("modelURISecret: only a downloaded model URI takes a Secret")
+    return source
+
+
+def model_source(model_uri: str | None, settings: ControllerSettings, *,
+                 group_name: str) -> Download | Claim | None:
     """How the model at ``model_uri`` reaches ``/mnt/models`` (``None``: no model URI).
 
     Raises :class:`Unbuildable` for a scheme nothing is configured to handle.
@@ -198,15 +226,19 @@ def model_source(model_uri: str | None, settings: ControllerSettings) -> Downloa
         return None
     parts = urlsplit(model_uri)
     scheme = parts.scheme.lower()
-    image = settings.storage_initializers.get(scheme)
+    sources = settings.sources
+    image = sources.initializers.get(scheme)
     if image is not None:
         return Download(image)
     if scheme == "pvc" and parts.netloc:
         return Claim(parts.netloc, parts.path.strip("/"))
-    supported = ", ".join(sorted({*settings.storage_initializers, "pvc"}))
+    if scheme == "phfs" and sources.phfs_claim:
+        path = "/".join(part for part in (parts.netloc, parts.path.strip("/")) if part)
+        directory = group_name.lower().replace("_", "-")
+        return Claim(sources.phfs_claim, f"groups/{directory}/{path}".rstrip("/"))
     raise Unbuildable("Failed because cannot successfully copy the model from the model URI. "
                       f"The scheme {scheme or '(none)'!r} is not supported (supported: "
-                      f"{supported}).")
+                      f"{', '.join(sources.schemes)}).")
 
 
 def _environment(user: tuple[EnvVar, ...], settings: ControllerSettings, *,

@@ -290,7 +290,7 @@ class Controller:
         except MalformedObject as error:
             return Context(group=group, problem=f"InstanceType {type_name} is malformed: {error}")
         try:
-            desired.model_source(view.spec.predictor.model_uri, self._settings)
+            desired.check(view.spec.predictor, group=group, settings=self._settings)
         except Unbuildable as error:
             return Context(group=group, instance_type=instance_type, problem=str(error))
         return Context(group=group, instance_type=instance_type)

@@ -14,9 +14,10 @@ Settings (``MODEL_GATEWAY_`` + name, default in brackets):
 - ``NAMESPACE`` [default], ``KUBERNETES_URL``, ``KUBECONFIG``, ``REDIS_URL``
   [redis://127.0.0.1:6379/0], ``REDIS_PASSWORD``, ``PUBLIC_URL`` (the proxy's public base
   URL, for ``status.endpoint``) [http://127.0.0.1:8080];
-- children: ``CONTROLLER_MODEL_PORT`` [9000]; ``CONTROLLER_STORAGE_INITIALIZERS``,
-  ``scheme=image`` pairs separated by commas [gs, s3, http and https: KServe's
-  storage-initializer]; ``CONTROLLER_PROBE_PATH`` (HTTP probes; unset: TCP) [unset];
+- children: ``CONTROLLER_MODEL_PORT`` [9000]; where models come from,
+  ``CONTROLLER_STORAGE_INITIALIZERS``, ``PHFS_CLAIM``, ``PROTECTED_CLAIMS`` and
+  ``PROTECTED_SECRETS``, read as the API reads them (:mod:`gateway.sources`);
+  ``CONTROLLER_PROBE_PATH`` (HTTP probes; unset: TCP) [unset];
   ``CONTROLLER_PROBE_PERIOD`` [10 s]; ``CONTROLLER_MODEL_LOAD_TIMEOUT`` (the startup probe's
   allowance) [1800 s]; ``CONTROLLER_LIVENESS_FAILURES`` [3];
 - status: ``CONTROLLER_AVAILABLE_DEADLINE`` (not available after this: Failed) [300 s];
@@ -30,8 +31,8 @@ Settings (``MODEL_GATEWAY_`` + name, default in brackets):
 - ``CONTROLLER_HEALTH_HOST`` [127.0.0.1] and ``CONTROLLER_HEALTH_PORT`` [8081]: ``/healthz``,
   ``/readyz``, ``/metrics``.
 
-A model URI whose scheme has no initializer (other than ``pvc://``, which is mounted) is
-reported on the deployment, not guessed.
+A model URI whose scheme has no initializer (other than ``pvc://`` and ``phfs://``, which are
+mounted) is reported on the deployment, not guessed; the API refuses it first.
 """
 
 from __future__ import annotations
@@ -40,14 +41,9 @@ import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Final
 
 from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
-
-DEFAULT_INITIALIZER: Final = "kserve/storage-initializer:v0.14.1"
-DEFAULT_INITIALIZERS: Final = MappingProxyType(
-    dict.fromkeys(("gs", "s3", "http", "https"), DEFAULT_INITIALIZER))
+from gateway.sources import Sources, read_sources
 
 
 def _default_identity() -> str:
@@ -66,7 +62,7 @@ class ControllerSettings:
     public_url: str = "http://127.0.0.1:8080"
     # the children
     model_port: int = 9000
-    storage_initializers: Mapping[str, str] = field(default_factory=lambda: DEFAULT_INITIALIZERS)
+    sources: Sources = field(default_factory=Sources)
     probe_path: str | None = None  # None: a TCP probe on the model port
     probe_period: float = 10.0
     model_load_timeout: float = 1800.0  # the startup probe's allowance before liveness applies
@@ -94,6 +90,10 @@ class ControllerSettings:
         return redacted_repr(self, secrets=frozenset({"redis_password"}))
 
     @property
+    def storage_initializers(self) -> Mapping[str, str]:
+        return self.sources.initializers
+
+    @property
     def endpoint_base(self) -> str:
         return self.public_url.rstrip("/")
 
@@ -104,8 +104,7 @@ class ControllerSettings:
         defaults = cls(identity="")
         problems: list[str] = []
         redis_url = read.redis_url("REDIS_URL", defaults.redis_url)
-        initializers = _initializers(read.optional_text("CONTROLLER_STORAGE_INITIALIZERS"),
-                                     problems)
+        sources = read_sources(read, problems)
         probe_path = read.optional_text("CONTROLLER_PROBE_PATH")
         if probe_path is not None and not probe_path.startswith("/"):
             problems.append("MODEL_GATEWAY_CONTROLLER_PROBE_PATH: must start with '/', got "
@@ -121,7 +120,7 @@ class ControllerSettings:
                                 schemes=frozenset({"http", "https"})),
             model_port=read.integer("CONTROLLER_MODEL_PORT", defaults.model_port,
                                     minimum=1, maximum=65535),
-            storage_initializers=initializers,
+            sources=sources,
             probe_path=probe_path,
             probe_period=read.seconds("CONTROLLER_PROBE_PERIOD", defaults.probe_period,
                                       minimum=1, maximum=3600),
@@ -164,18 +163,3 @@ class ControllerSettings:
                             f"({settings.lease_duration:g}), got {settings.renew_deadline:g}")
         read.finish(also=problems)
         return settings
-
-
-
-def _initializers(raw: str | None, problems: list[str]) -> Mapping[str, str]:
-    if raw is None:
-        return DEFAULT_INITIALIZERS
-    found: dict[str, str] = {}
-    for pair in filter(None, (part.strip() for part in raw.split(","))):
-        scheme, equals, image = (text.strip() for text in pair.partition("="))
-        if not equals or not scheme or not image or not scheme.isalnum():
-            problems.append("MODEL_GATEWAY_CONTROLLER_STORAGE_INITIALIZERS: expected "
-                            f"scheme=image pairs separated by commas, got {pair!r}")
-            return DEFAULT_INITIALIZERS
-        found[scheme.lower()] = image
-    return MappingProxyType(found)

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from gateway.controller.settings import DEFAULT_INITIALIZERS
 from gateway.localcluster.images import ImageCatalog, parse
+from gateway.sources import DEFAULT_INITIALIZERS
 
 IMAGES_FILE: Final = "images.txt"
 DEMO_IMAGES: Final = (

@@ -3,8 +3,10 @@
 PrimeHub kept groups in Keycloak; we keep what model deployment needs in one custom resource
 per group, ``metadata.name`` being the group's id *and* name (the id the SDK sends as
 ``groupId``): display name, member usernames, whether deployment is enabled, the most
-deployments that may run at once, a per-pod quota and the instance types the group may use.
-An absent quota value or ``maxDeploy`` means "no limit".
+deployments that may run at once, a per-pod quota, the instance types the group may use, and
+what in the namespace its deployments may refer to (claims to mount, image pull Secrets,
+storage Secrets: :mod:`gateway.kube.references`). An absent quota value or ``maxDeploy``
+means "no limit"; an absent allow-list allows nothing.
 
 The quota is checked the way PrimeHub checked a group's project quota: the limits of *one*
 pod of the chosen instance type must fit it (:meth:`Quota.exceeded_by`).
@@ -25,7 +27,7 @@ from gateway.kube.writing import modify, with_spec_keys
 
 GROUPS: Final = Resource("modelgateway.io", "v1alpha1", "groups", "Group")
 _SPEC_KEYS: Final = ("displayName", "members", "enabledDeployment", "maxDeploy", "quota",
-                     "instanceTypes")
+                     "instanceTypes", "claims", "imagePullSecrets", "storageSecrets")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class GroupSpec:
     max_deploy: int | None = None
     quota: Quota = Quota()
     instance_types: tuple[str, ...] = ()
+    claims: tuple[str, ...] = ()
+    image_pull_secrets: tuple[str, ...] = ()
+    storage_secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ def parse_spec(spec: Mapping[str, Any]) -> GroupSpec:
         quota=Quota(cpu=_quantity(quota, "cpu"), memory=_quantity(quota, "memory"),
                     gpu=views.field(quota, "gpu", int, None, where="spec.quota")),
         instance_types=views.strings(spec, "instanceTypes", where="spec"),
+        claims=views.strings(spec, "claims", where="spec"),
+        image_pull_secrets=views.strings(spec, "imagePullSecrets", where="spec"),
+        storage_secrets=views.strings(spec, "storageSecrets", where="spec"),
     )
 
 
@@ -115,7 +123,9 @@ def spec_body(spec: GroupSpec) -> Object:
     if spec.quota.gpu is not None:
         quota["gpu"] = spec.quota.gpu
     body: Object = {"members": list(spec.members), "enabledDeployment": spec.enabled_deployment,
-                    "quota": quota, "instanceTypes": list(spec.instance_types)}
+                    "quota": quota, "instanceTypes": list(spec.instance_types),
+                    "claims": list(spec.claims), "imagePullSecrets": list(spec.image_pull_secrets),
+                    "storageSecrets": list(spec.storage_secrets)}
     if spec.display_name is not None:
         body["displayName"] = spec.display_name
     if spec.max_deploy is not None:

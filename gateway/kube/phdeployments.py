@@ -77,6 +77,8 @@ class Predictor:
     image_pull_secret: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     name: str = PREDICTOR_NAME
+    model_uri_secret: str | None = None
+    """Additive: a Secret whose keys the storage initializer receives as environment."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ def _parse_predictor(predictor: Mapping[str, Any], *, where: str) -> Predictor:
         model_uri=views.field(predictor, "modelURI", str, None, where=where),
         image_pull_secret=views.field(predictor, "imagePullSecret", str, None, where=where),
         metadata=views.string_map(predictor, "metadata", where=where),
+        model_uri_secret=views.field(predictor, "modelURISecret", str, None, where=where),
     )
 
 
@@ -268,6 +271,7 @@ def spec_body(spec: DeploymentSpec) -> Object:
     }
     _put(predictor, "modelURI", spec.predictor.model_uri)
     _put(predictor, "imagePullSecret", spec.predictor.image_pull_secret)
+    _put(predictor, "modelURISecret", spec.predictor.model_uri_secret)
     body: Object = {
         "stop": spec.stop,
         "env": [{"name": env.name, "value": env.value} for env in spec.env],

@@ -8,6 +8,7 @@ with Secret and downward-API references replaced by stand-in values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,6 +140,11 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
      ('api.trustedHeader.existingSecret="sso"',)),
     ("api.trustedHeader.adminGroup", '\"admins\"', "api", "trusted_admin_group", "admins",
      ('api.trustedHeader.existingSecret="sso"',)),
+    ("phfs.claim", '"primehub-store"', "api", "sources.phfs_claim", "primehub-store", ()),
+    ("phfs.claim", '"primehub-store"', "controller", "sources.phfs_claim", "primehub-store",
+     ()),
+    ("controller.storageInitializers", '{"s3": "img:1"}', "api", "sources.initializers",
+     {"s3": "img:1"}, ()),
     ("controller.healthPort", "8282", "controller", "health_port", 8282, ()),
     ("controller.modelPort", "7000", "controller", "model_port", 7000, ()),
     ("controller.storageInitializers", '{"s3": "img:1", "gs": "img:2"}', "controller",
@@ -227,6 +233,23 @@ def _is_kubernetes_level(path: str) -> bool:
     return component in ("api", "controller", "proxy", "redis") and rest in _POD_LEVEL
 
 
+def _attribute(settings: Any, dotted: str) -> Any:
+    return functools.reduce(getattr, dotted.split("."), settings)
+
+
+@pytest.mark.parametrize("component", ["api", "controller"])
+def test_the_products_own_claim_and_secrets_are_protected(rendered: Rendered, component: str,
+                                                          tmp_path: Path) -> None:
+    """Redis's claim and the chart's Secrets reach API and controller as never assignable."""
+    protected = _settings(rendered, component, tmp_path).sources.protected
+    secrets = {item["metadata"]["name"] for item in rendered.of_kind("Secret")}
+    assert secrets <= protected.secrets
+    claims = {f"{template['metadata']['name']}-{item['metadata']['name']}-0"
+              for item in rendered.of_kind("StatefulSet")
+              for template in item["spec"].get("volumeClaimTemplates", [])}
+    assert claims <= protected.claims
+
+
 def test_every_value_is_classified() -> None:
     """Each documented value either maps to a process setting (tested below) or to Kubernetes."""
     values = yaml.safe_load((CHART / "values.yaml").read_text())
@@ -244,8 +267,8 @@ def test_value_changes_its_setting(helm: Path, tmp_path: Path, path: str, value:
     """Changing the value changes exactly the documented setting of the component."""
     before = Rendered("before", render(helm, json_settings=others))
     after = Rendered("after", render(helm, json_settings=[*others, f"{path}={value}"]))
-    old = getattr(_settings(before, component, tmp_path), attribute)
-    new = getattr(_settings(after, component, tmp_path), attribute)
+    old = _attribute(_settings(before, component, tmp_path), attribute)
+    new = _attribute(_settings(after, component, tmp_path), attribute)
     assert old != expected
     assert new == expected
 

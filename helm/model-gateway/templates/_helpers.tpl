@@ -182,3 +182,29 @@ imagePullSecrets:
 {{- if lt (int $count) 1 }}1{{ else }}{{ min (int $count) 64 }}{{ end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Where models come from: the same settings for the API (what it accepts) and the controller
+(what it builds). Protected: Redis's claim and the chart's own Secrets, never a group's. */}}
+{{- define "model-gateway.sourcesEnv" -}}
+{{- with .Values.controller.storageInitializers }}
+- name: MODEL_GATEWAY_CONTROLLER_STORAGE_INITIALIZERS
+  value: {{ include "model-gateway.pairs" . | quote }}
+{{- end }}
+{{- with .Values.phfs.claim }}
+- name: MODEL_GATEWAY_PHFS_CLAIM
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.redis.enabled }}
+- name: MODEL_GATEWAY_PROTECTED_CLAIMS
+  value: {{ printf "data-%s-redis-0" (include "model-gateway.fullname" .) | quote }}
+{{- end }}
+{{- $secrets := list (include "model-gateway.secretName" .) }}
+{{- with include "model-gateway.redisSecretName" . }}
+{{- $secrets = append $secrets . }}
+{{- end }}
+{{- with .Values.api.trustedHeader.existingSecret }}
+{{- $secrets = append $secrets . }}
+{{- end }}
+- name: MODEL_GATEWAY_PROTECTED_SECRETS
+  value: {{ join "," (uniq $secrets) | quote }}
+{{- end }}

@@ -7,15 +7,32 @@ from pathlib import Path
 
 import pytest
 
-from gateway.api.settings import DEFAULT_URI_SCHEMES, ApiSettings
+from gateway.api.settings import ApiSettings
+from gateway.kube.references import Protected
 from gateway.settings import SettingsError
+from gateway.sources import Sources
 
 
 def test_no_settings_means_the_defaults() -> None:
     """An empty environment gives the documented defaults: new deployments are private."""
     assert ApiSettings.from_env({}) == ApiSettings()
-    assert ApiSettings().model_uri_schemes == DEFAULT_URI_SCHEMES
     assert ApiSettings().default_access_type == "private"
+    assert ApiSettings().accepted_schemes == ("gs", "http", "https", "pvc", "s3")
+
+
+def test_accepted_schemes_are_what_the_controller_can_build() -> None:
+    """phfs is accepted once its claim is set; a scheme nothing can build is a settings error."""
+    with_phfs = ApiSettings.from_env({"MODEL_GATEWAY_PHFS_CLAIM": "primehub-store",
+                                      "MODEL_GATEWAY_PROTECTED_CLAIMS": "data-redis-0",
+                                      "MODEL_GATEWAY_PROTECTED_SECRETS": "mg,mg-redis"})
+    assert "phfs" in with_phfs.accepted_schemes
+    assert with_phfs.sources == Sources(phfs_claim="primehub-store", protected=Protected(
+        claims=frozenset({"data-redis-0"}), secrets=frozenset({"mg", "mg-redis"})))
+    with pytest.raises(SettingsError, match="phfs cannot be deployed"):
+        ApiSettings.from_env({"MODEL_GATEWAY_API_MODEL_URI_SCHEMES": "gs,phfs"})
+    with pytest.raises(SettingsError, match="hdfs cannot be deployed"):
+        ApiSettings.from_env({"MODEL_GATEWAY_API_MODEL_URI_SCHEMES": "hdfs",
+                              "MODEL_GATEWAY_CONTROLLER_STORAGE_INITIALIZERS": "gs=i:1"})
 
 
 def test_every_setting_is_read() -> None:

@@ -18,6 +18,8 @@ from gateway.controller.desired import (
 from gateway.controller.rollouts import Rollout
 from gateway.controller.settings import ControllerSettings
 from gateway.kube import groups, instancetypes, phdeployments
+from gateway.kube.references import Protected
+from gateway.sources import Sources
 
 SETTINGS = ControllerSettings(identity="test")
 ROLLOUT = Rollout(max_surge=1, max_unavailable=0)
@@ -46,10 +48,17 @@ def instance_type(**spec: Any) -> instancetypes.InstanceType:
                                 "spec": {"limits.cpu": 1, "limits.memory": "2G", **spec}})
 
 
+ASSIGNED = {"claims": ["models"], "imagePullSecrets": ["regcred"],
+            "storageSecrets": ["bucket-keys"]}
+
+
 def build(*, running: bool = True, settings: ControllerSettings = SETTINGS,
-          rollout: Rollout = ROLLOUT, **predictor: Any) -> Children:
-    return children(deployment(**predictor), group=group(), instance_type=instance_type(),
-                    settings=settings, rollout=rollout, running=running)
+          rollout: Rollout = ROLLOUT, assigned: dict[str, Any] | None = None,
+          **predictor: Any) -> Children:
+    return children(deployment(**predictor),
+                    group=group(**(ASSIGNED if assigned is None else assigned)),
+                    instance_type=instance_type(), settings=settings, rollout=rollout,
+                    running=running)
 
 
 def model_container(made: Children) -> dict[str, Any]:
@@ -173,7 +182,7 @@ def test_model_uri_becomes_a_storage_initializer_writing_to_mnt_models() -> None
 
 def test_initializer_image_is_chosen_by_scheme_from_settings() -> None:
     """Each scheme uses its configured image."""
-    settings = dataclasses.replace(SETTINGS, storage_initializers={"s3": "mine/s3-init:2"})
+    settings = dataclasses.replace(SETTINGS, sources=Sources(initializers={"s3": "mine/s3-init:2"}))
     made = build(settings=settings, modelURI="s3://bucket/model")
     [init] = made.deployment["spec"]["template"]["spec"]["initContainers"]
     assert init["image"] == "mine/s3-init:2"
@@ -190,6 +199,58 @@ def test_pvc_uri_mounts_the_claim_read_only_without_an_initializer() -> None:
         {"name": "model-store", "mountPath": "/mnt/models", "readOnly": True,
          "subPath": "iris/v1"}]
     assert "PREDICTIVE_UNIT_PARAMETERS" in env_of(model_container(made))
+
+
+def test_phfs_uri_mounts_the_groups_directory_of_the_configured_claim() -> None:
+    """phfs://path is groups/<group as PrimeHub names it>/path of the PrimeHub file-system
+    claim, read-only; both phfs:///path and phfs://path spellings."""
+    settings = dataclasses.replace(SETTINGS, sources=Sources(phfs_claim="primehub-store"))
+    for uri in ("phfs:///models/iris", "phfs://models/iris"):
+        made = children(deployment(modelURI=uri), group=group(), instance_type=instance_type(),
+                        settings=settings, rollout=ROLLOUT, running=True)
+        pod = made.deployment["spec"]["template"]["spec"]
+        assert "initContainers" not in pod
+        assert pod["volumes"] == [{"name": "model-store", "persistentVolumeClaim": {
+            "claimName": "primehub-store", "readOnly": True}}]
+        assert model_container(made)["volumeMounts"] == [
+            {"name": "model-store", "mountPath": "/mnt/models", "readOnly": True,
+             "subPath": "groups/data-team/models/iris"}]
+    with pytest.raises(Unbuildable, match="'phfs' is not supported"):
+        build(modelURI="phfs:///models/iris")
+
+
+def test_a_storage_secret_reaches_only_the_initializer() -> None:
+    """modelURISecret becomes the initializer's envFrom; the model container never sees it."""
+    made = build(modelURI="s3://bucket/iris", modelURISecret="bucket-keys")
+    [init] = made.deployment["spec"]["template"]["spec"]["initContainers"]
+    assert init["envFrom"] == [{"secretRef": {"name": "bucket-keys"}}]
+    assert "envFrom" not in model_container(made)
+    with pytest.raises(Unbuildable, match="only a downloaded model URI"):
+        build(modelURI="pvc://models/iris", modelURISecret="bucket-keys")
+
+
+@pytest.mark.parametrize(("predictor", "field"), [
+    ({"modelURI": "pvc://models/iris"}, "modelURI"),
+    ({"imagePullSecret": "regcred"}, "imagePullSecret"),
+    ({"modelURI": "gs://b/m", "modelURISecret": "bucket-keys"}, "modelURISecret"),
+])
+def test_claims_and_secrets_the_group_was_not_assigned_are_unbuildable(
+        predictor: dict[str, Any], field: str) -> None:
+    """Each reference needs the group's assignment: taken back, the deployment cannot run."""
+    with pytest.raises(Unbuildable, match=f"^{field}: .* is not assigned to group"):
+        build(assigned={}, **predictor)
+
+
+def test_the_products_own_claims_and_secrets_are_never_buildable() -> None:
+    """Redis's claim and our clients Secrets stay out even when a group lists them."""
+    settings = dataclasses.replace(SETTINGS, sources=Sources(
+        protected=Protected(claims=frozenset({"data-mg-redis-0"}))))
+    with pytest.raises(Unbuildable, match="belongs to model-gateway"):
+        build(settings=settings, assigned={"claims": ["data-mg-redis-0"]},
+              modelURI="pvc://data-mg-redis-0/dump")
+    with pytest.raises(Unbuildable, match="belongs to model-gateway"):
+        build(assigned={"imagePullSecrets": ["deploy-x-clients"]},
+              imagePullSecret="deploy-x-clients")
 
 
 def test_no_model_uri_means_no_init_container_volume_or_parameters() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.controller.settings import DEFAULT_INITIALIZER, ControllerSettings
+from gateway.controller.settings import ControllerSettings
 from gateway.settings import SettingsError
+from gateway.sources import DEFAULT_INITIALIZER
 
 
 def test_defaults_need_no_environment() -> None:
