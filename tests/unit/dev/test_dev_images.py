@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway.controller.settings import DEFAULT_INITIALIZERS
 from gateway.dev.images import IMAGES_FILE, dev_catalog, invalid
+from gateway.sources import DEFAULT_INITIALIZERS
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 TYPO_STEP = re.compile(r"<!-- step: fails -->\s*```sh\n(?P<body>.*?)```", re.DOTALL)
