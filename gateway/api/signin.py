@@ -39,6 +39,7 @@ from aiohttp import web
 from passlib.context import CryptContext
 
 from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal
+from gateway.api.console import CSP, SECURITY_HEADERS
 from gateway.api.readback import caught_up
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
@@ -58,7 +59,7 @@ _SPENT_PAGE: Final = """<!doctype html>
 <body><main><h1>This sign-in link has already been used</h1>
 <p>A sign-in link works once. Restart <code>model-gateway dev</code> for a new one (it is
 printed, and written to <code>dev.json</code> as <code>consoleUrl</code>), or
-<a href="/sign-in">sign in with an API token</a>.</p></main></body></html>
+<a href="/">open the console</a> and sign in with an API token.</p></main></body></html>
 """
 
 
@@ -87,7 +88,6 @@ class SignIn:
         self._hashing = hashing
         self._clock = clock
         self._link = settings.signin_link
-        self._link_lock = asyncio.Lock()
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -116,13 +116,13 @@ class SignIn:
 
     async def link(self, request: web.Request) -> web.StreamResponse:
         code = request.query.get("code", "")
-        async with self._link_lock:  # two tabs opening the link at once: one wins
-            link = self._link
-            if link is None or not LINK_CODE.fullmatch(code) or \
-                    not hmac.compare_digest(code.encode(), link.code.encode()):
-                return web.Response(status=400, text=_SPENT_PAGE, content_type="text/html",
-                                    headers={"Cache-Control": "no-store"})
-            self._link = None  # spent, whatever happens next
+        link = self._link  # checked and spent with no await between: one request wins
+        if link is None or not LINK_CODE.fullmatch(code) or \
+                not hmac.compare_digest(code.encode(), link.code.encode()):
+            return web.Response(status=400, text=_SPENT_PAGE, content_type="text/html",
+                                headers={"Cache-Control": "no-store",
+                                         "Content-Security-Policy": CSP, **SECURITY_HEADERS})
+        self._link = None  # spent, whatever happens next
         principal = await self._auth.authenticate({"Authorization": f"Bearer {link.token}"})
         if principal is None:
             return _problem(401, "The dev admin token behind this link is no longer valid.")
