@@ -1,5 +1,6 @@
 """Fixtures shared by every test: a local Kubernetes API server and a client pointed at it,
-and a real redis-server with a client."""
+a real redis-server with a client, and the real Kubernetes control plane (started once per
+session, only when a test asks for it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from kubernetes_asyncio.client import ApiClient, Configuration
+from realcluster.binaries import BUILD_COMMAND, find_binaries
+from realcluster.controlplane import ControlPlane, ControlPlaneFailed
 from redis.asyncio import Redis
 
 from gateway.dev.redisserver import RedisServer
@@ -49,3 +52,30 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_server.url, decode_responses=True)
     yield client
     await client.aclose()
+
+
+CONTROL_PLANE_START_TIMEOUT = 300
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """The real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok),
+    started once for the session from the cached binaries and stopped at its end."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.fail("the real Kubernetes control plane is not built for this checkout; build "
+                    f"it with `{BUILD_COMMAND}` (the first build takes many minutes)",
+                    pytrace=False)
+    try:
+        with ControlPlane.started(binaries, tmp_path_factory.mktemp("controlplane")) as plane:
+            yield plane
+    except ControlPlaneFailed as error:
+        pytest.fail(f"the real control plane did not start: {error}", pytrace=False)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The first test to use the control plane also pays for starting it: give it time."""
+    for item in session.items:
+        if "control_plane" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(CONTROL_PLANE_START_TIMEOUT))
+            return

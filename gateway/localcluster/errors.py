@@ -66,6 +66,11 @@ class ApiError(Exception):
         return body
 
 
+class PageNotFound(Exception):
+    """A path under no served API group and version. kube-apiserver's request router answers
+    these itself, with a plain-text ``404 page not found`` rather than a ``metav1.Status``."""
+
+
 def qualified(plural: str, group: str) -> str:
     """``deployments.apps`` or ``pods`` (core), the resource spelling used in messages."""
     return f"{plural}.{group}" if group else plural

@@ -36,6 +36,8 @@ class Kind:
     list_map_keys: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     builtin: bool = True
     tracks_generation: bool = False  # metadata.generation counts spec changes (not every kind)
+    # Deployments also count annotation changes: they are copied to the ReplicaSets.
+    annotations_bump_generation: bool = False
 
     @property
     def key(self) -> str:
@@ -85,11 +87,13 @@ class Kind:
 
 def _builtin(group: str, version: str, plural: str, kind: str, *, namespaced: bool = True,
              short: Iterable[str] = (), subresources: Iterable[str] = (),
-             fields: Iterable[str] = (), generation: bool = False) -> Kind:
+             fields: Iterable[str] = (), generation: bool = False,
+             annotations_bump_generation: bool = False) -> Kind:
     return Kind(group=group, version=version, plural=plural, kind=kind, namespaced=namespaced,
                 singular=kind.lower(), short_names=tuple(short),
                 subresources=frozenset(subresources),
-                field_selectors=_BASE_FIELDS | frozenset(fields), tracks_generation=generation)
+                field_selectors=_BASE_FIELDS | frozenset(fields), tracks_generation=generation,
+                annotations_bump_generation=annotations_bump_generation)
 
 
 BUILTIN_KINDS: tuple[Kind, ...] = (
@@ -104,7 +108,8 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
              fields=["involvedObject.name", "involvedObject.kind", "involvedObject.uid",
                      "reason", "type"]),
     _builtin("apps", "v1", "deployments", "Deployment", short=["deploy"],
-             subresources=["status", "scale"], generation=True),
+             subresources=["status", "scale"], generation=True,
+             annotations_bump_generation=True),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
     _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions",
              "CustomResourceDefinition", namespaced=False, short=["crd", "crds"],

@@ -5,8 +5,9 @@ handlers and the simulated controllers both write through :class:`Resources`, so
 same rules. What it enforces for every kind: the namespace exists, names are valid, the server
 owns uid/timestamps/resourceVersion/generation, a stale ``resourceVersion`` is a 409, a kind
 with a status subresource ignores ``status`` on the main resource and everything else on
-``/status``, ``generation`` moves only when the spec does, a write that changes nothing is not
-a write, and finalizers hold an object in deletion until they are all removed.
+``/status``, ``generation`` moves only when the spec does (and a Deployment's annotations), a
+write that changes nothing is not a write, and finalizers hold an object in deletion until
+they are all removed.
 """
 
 from __future__ import annotations
@@ -302,7 +303,9 @@ class Resources:
                     "Forbidden: no new finalizers can be added if the object is being deleted, "
                     f"found new finalizers {sorted(added)!r}", "metadata.finalizers")])
         self._validate(kind, new, old)
-        if kind.tracks_generation and spec_changed(old, new) and not (
+        if kind.tracks_generation and (spec_changed(old, new) or (
+                kind.annotations_bump_generation
+                and old_metadata.get("annotations") != metadata.get("annotations"))) and not (
                 target == "status" and kind.has_status):
             metadata["generation"] = int(old_metadata.get("generation", 1)) + 1
         if manager:

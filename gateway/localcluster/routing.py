@@ -38,17 +38,18 @@ class GroupVersion:
 
 
 def parse(path: str, kinds: KindRegistry) -> Target | GroupVersion:
-    """The target of a resource path; 404 NotFound for anything the server does not serve."""
+    """The target of a resource path. A group and version the server does not serve is
+    :class:`errors.PageNotFound`; anything else it does not serve is a 404 NotFound Status."""
     segments = [segment for segment in path.split("/") if segment]
     if segments[:1] == ["api"] and len(segments) >= 2:
         group, version, rest = "", segments[1], segments[2:]
     elif segments[:1] == ["apis"] and len(segments) >= 3:
         group, version, rest = segments[1], segments[2], segments[3:]
     else:
-        raise _not_served(path)
+        raise errors.PageNotFound(path)
+    if not kinds.in_group_version(group, version):
+        raise errors.PageNotFound(path)
     if not rest:
-        if not kinds.in_group_version(group, version):
-            raise _not_served(path)
         return GroupVersion(group, version)
     namespace: str | None = None
     if rest[0] == "namespaces" and len(rest) >= 3 and not _is_namespace_subresource(

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from gateway.localcluster import applying, discovery, errors, patching, routing, tables
 from gateway.localcluster.crds import CRD_KEY
-from gateway.localcluster.errors import ApiError
+from gateway.localcluster.errors import ApiError, PageNotFound
 from gateway.localcluster.kinds import Kind
 from gateway.localcluster.logs import PodLogs
 from gateway.localcluster.resources import DeleteOptions, PatchType, Resources, Target
@@ -67,6 +67,8 @@ async def _status_errors(request: web.Request,
         return await handler(request)
     except ApiError as error:
         return _json(error.to_status(), status=error.code)
+    except PageNotFound:
+        return web.Response(status=404, text="404 page not found\n")
 
 
 def _json(body: Any, *, status: int = 200) -> web.Response:

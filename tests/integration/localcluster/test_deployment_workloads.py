@@ -24,10 +24,10 @@ from gateway.localcluster import LocalCluster, LocalClusterSettings
 POD_CONDITIONS = {"PodScheduled", "Initialized", "ContainersReady", "Ready"}
 
 
-async def exactly_ready(core: CoreV1Api, app: str, count: int) -> list[V1Pod]:
+async def exactly_ready(core: CoreV1Api, app: str, count: int, *, ns: str) -> list[V1Pod]:
     """Assert that exactly ``count`` pods of ``app`` exist, none terminating, all Ready."""
     pods: list[V1Pod] = (
-        await core.list_namespaced_pod("default", label_selector=f"app={app}")
+        await core.list_namespaced_pod(ns, label_selector=f"app={app}")
     ).items
     assert len(pods) == count, [p.metadata.name for p in pods]
     assert all(p.metadata.deletion_timestamp is None for p in pods)
@@ -35,16 +35,16 @@ async def exactly_ready(core: CoreV1Api, app: str, count: int) -> list[V1Pod]:
     return pods
 
 
-async def ready_pods(core: CoreV1Api, app: str, count: int) -> list[V1Pod]:
+async def ready_pods(core: CoreV1Api, app: str, count: int, *, ns: str) -> list[V1Pod]:
     """Wait until :func:`exactly_ready` holds."""
-    return await eventually(lambda: exactly_ready(core, app, count))
+    return await eventually(lambda: exactly_ready(core, app, count, ns=ns))
 
 
-async def settled(apps: AppsV1Api, name: str, replicas: int) -> V1Deployment:
+async def settled(apps: AppsV1Api, name: str, replicas: int, *, ns: str) -> V1Deployment:
     """Wait until the Deployment's status reports ``replicas`` ready for its latest spec."""
 
     async def probe() -> V1Deployment:
-        current = await apps.read_namespaced_deployment(name, "default")
+        current = await apps.read_namespaced_deployment(name, ns)
         status = current.status
         assert status.observed_generation == current.metadata.generation
         assert (status.replicas or 0) == replicas, status
@@ -62,13 +62,13 @@ def template_hash(p: V1Pod) -> str:
 
 
 async def test_deployment_creates_ready_pods_named_after_the_template_hash(
-    apps: AppsV1Api, core: CoreV1Api
+    apps: AppsV1Api, core: CoreV1Api, ns: str
 ) -> None:
     """replicas=2 yields two Ready pods named <deployment>-<pod-template-hash>-<5 chars>."""
     await apps.create_namespaced_deployment(
-        "default", deployment("web", replicas=2, labels={"tier": "front"})
+        ns, deployment("web", replicas=2, labels={"tier": "front"})
     )
-    pods = await ready_pods(core, "web", 2)
+    pods = await ready_pods(core, "web", 2, ns=ns)
     hashes = {template_hash(p) for p in pods}
     assert len(hashes) == 1
     for p in pods:
@@ -80,11 +80,11 @@ async def test_deployment_creates_ready_pods_named_after_the_template_hash(
 
 
 async def test_deployment_status_and_conditions_follow_its_pods(
-    apps: AppsV1Api, core: CoreV1Api
+    apps: AppsV1Api, core: CoreV1Api, ns: str
 ) -> None:
     """Status counts ready pods and reports Available and Progressing as a real controller does."""
-    await apps.create_namespaced_deployment("default", deployment("web", replicas=2))
-    current = await settled(apps, "web", 2)
+    await apps.create_namespaced_deployment(ns, deployment("web", replicas=2))
+    current = await settled(apps, "web", 2, ns=ns)
     conditions = {c.type: c for c in current.status.conditions}
     assert conditions["Available"].status == "True"
     assert conditions["Available"].reason == "MinimumReplicasAvailable"
@@ -92,17 +92,18 @@ async def test_deployment_status_and_conditions_follow_its_pods(
     assert conditions["Progressing"].reason == "NewReplicaSetAvailable"
 
 
-async def test_scale_subresource_changes_the_pod_count(apps: AppsV1Api, core: CoreV1Api) -> None:
+async def test_scale_subresource_changes_the_pod_count(
+        apps: AppsV1Api, core: CoreV1Api, ns: str) -> None:
     """Writing deployments/scale adds and removes pods and the Scale reports replicas."""
-    await apps.create_namespaced_deployment("default", deployment("web", replicas=1))
-    await ready_pods(core, "web", 1)
+    await apps.create_namespaced_deployment(ns, deployment("web", replicas=1))
+    await ready_pods(core, "web", 1, ns=ns)
 
     await apps.patch_namespaced_deployment_scale(
-        "web", "default", {"spec": {"replicas": 3}}, **MERGE_PATCH
+        "web", ns, {"spec": {"replicas": 3}}, **MERGE_PATCH
     )
-    await ready_pods(core, "web", 3)
-    await settled(apps, "web", 3)
-    scale = await apps.read_namespaced_deployment_scale("web", "default")
+    await ready_pods(core, "web", 3, ns=ns)
+    await settled(apps, "web", 3, ns=ns)
+    scale = await apps.read_namespaced_deployment_scale("web", ns)
     assert scale.spec.replicas == 3
     assert scale.status.replicas == 3
     assert scale.status.selector == "app=web"
@@ -110,60 +111,62 @@ async def test_scale_subresource_changes_the_pod_count(apps: AppsV1Api, core: Co
     scale_down: Manifest = {
         "apiVersion": "autoscaling/v1",
         "kind": "Scale",
-        "metadata": {"name": "web", "namespace": "default"},
+        "metadata": {"name": "web", "namespace": ns},
         "spec": {"replicas": 1},
     }
-    await apps.replace_namespaced_deployment_scale("web", "default", scale_down)
-    await ready_pods(core, "web", 1)
-    assert (await apps.read_namespaced_deployment("web", "default")).spec.replicas == 1
+    await apps.replace_namespaced_deployment_scale("web", ns, scale_down)
+    await ready_pods(core, "web", 1, ns=ns)
+    assert (await apps.read_namespaced_deployment("web", ns)).spec.replicas == 1
 
 
-async def test_template_change_replaces_every_pod(apps: AppsV1Api, core: CoreV1Api) -> None:
+async def test_template_change_replaces_every_pod(
+        apps: AppsV1Api, core: CoreV1Api, ns: str) -> None:
     """A new pod template rolls out: all pods end up with a new hash and the new image."""
-    await apps.create_namespaced_deployment("default", deployment("web", replicas=2))
-    old = {template_hash(p) for p in await ready_pods(core, "web", 2)}
+    await apps.create_namespaced_deployment(ns, deployment("web", replicas=2))
+    old = {template_hash(p) for p in await ready_pods(core, "web", 2, ns=ns)}
 
     await apps.patch_namespaced_deployment(
-        "web", "default",
+        "web", ns,
         {"spec": {"template": {"spec": {"containers": [{"name": "model", "image": "model:2"}]}}}},
     )
 
     async def rolled_out() -> list[V1Pod]:
-        pods = await exactly_ready(core, "web", 2)
+        pods = await exactly_ready(core, "web", 2, ns=ns)
         assert {template_hash(p) for p in pods}.isdisjoint(old)
         assert {p.spec.containers[0].image for p in pods} == {"model:2"}
         return pods
 
     await eventually(rolled_out)
-    rolled = await settled(apps, "web", 2)
+    rolled = await settled(apps, "web", 2, ns=ns)
     assert rolled.metadata.generation == 2
 
 
-async def test_scale_to_zero_removes_every_pod(apps: AppsV1Api, core: CoreV1Api) -> None:
+async def test_scale_to_zero_removes_every_pod(apps: AppsV1Api, core: CoreV1Api, ns: str) -> None:
     """replicas=0 removes the pods and the status counts fall to zero."""
-    await apps.create_namespaced_deployment("default", deployment("web", replicas=2))
-    await ready_pods(core, "web", 2)
+    await apps.create_namespaced_deployment(ns, deployment("web", replicas=2))
+    await ready_pods(core, "web", 2, ns=ns)
     await apps.patch_namespaced_deployment(
-        "web", "default", {"spec": {"replicas": 0}}, **MERGE_PATCH
+        "web", ns, {"spec": {"replicas": 0}}, **MERGE_PATCH
     )
 
     async def no_pods() -> None:
-        assert (await core.list_namespaced_pod("default", label_selector="app=web")).items == []
+        assert (await core.list_namespaced_pod(ns, label_selector="app=web")).items == []
 
     await eventually(no_pods)
-    await settled(apps, "web", 0)
-    scale = await apps.read_namespaced_deployment_scale("web", "default")
+    await settled(apps, "web", 0, ns=ns)
+    scale = await apps.read_namespaced_deployment_scale("web", ns)
     assert scale.status.replicas == 0
 
 
-async def test_pod_becomes_running_and_ready_with_realistic_status(core: CoreV1Api) -> None:
+async def test_pod_becomes_running_and_ready_with_realistic_status(
+        core: CoreV1Api, ns: str) -> None:
     """A pod is scheduled, gets a loopback IP and reports kubelet-shaped conditions and statuses."""
     await core.create_namespaced_pod(
-        "default", pod("solo", containers=[container("model"), container("proxy")])
+        ns, pod("solo", containers=[container("model"), container("proxy")])
     )
 
     async def running() -> V1Pod:
-        current = await core.read_namespaced_pod("solo", "default")
+        current = await core.read_namespaced_pod("solo", ns)
         assert current.status.phase == "Running"
         assert is_ready(current)
         return current
@@ -189,14 +192,14 @@ async def test_pod_becomes_running_and_ready_with_realistic_status(core: CoreV1A
         assert s.state.running.started_at is not None
 
 
-async def test_init_containers_complete_before_the_pod_is_ready(core: CoreV1Api) -> None:
+async def test_init_containers_complete_before_the_pod_is_ready(core: CoreV1Api, ns: str) -> None:
     """Init containers report terminated Completed (exit 0) once the pod is Ready."""
     await core.create_namespaced_pod(
-        "default", pod("init", init_containers=[container("fetch", "fetcher:1")])
+        ns, pod("init", init_containers=[container("fetch", "fetcher:1")])
     )
 
     async def ready() -> V1Pod:
-        current = await core.read_namespaced_pod("init", "default")
+        current = await core.read_namespaced_pod("init", ns)
         assert is_ready(current)
         return current
 
@@ -207,21 +210,22 @@ async def test_init_containers_complete_before_the_pod_is_ready(core: CoreV1Api)
     assert fetch.state.terminated.exit_code == 0
 
 
-async def test_every_pod_gets_a_distinct_loopback_ip(apps: AppsV1Api, core: CoreV1Api) -> None:
+async def test_every_pod_gets_a_distinct_loopback_ip(
+        apps: AppsV1Api, core: CoreV1Api, ns: str) -> None:
     """Pod IPs are distinct 127.0.0.0/8 addresses."""
-    await apps.create_namespaced_deployment("default", deployment("web", replicas=3))
-    pods = await ready_pods(core, "web", 3)
+    await apps.create_namespaced_deployment(ns, deployment("web", replicas=3))
+    pods = await ready_pods(core, "web", 3, ns=ns)
     ips = {loopback(p.status.pod_ip) for p in pods}
     assert len(ips) == 3
 
 
-async def test_pod_readiness_reaches_watchers(core: CoreV1Api) -> None:
+async def test_pod_readiness_reaches_watchers(core: CoreV1Api, ns: str) -> None:
     """The simulated kubelet's status writes arrive as MODIFIED watch events."""
-    since = (await core.list_namespaced_pod("default")).metadata.resource_version
-    await core.create_namespaced_pod("default", pod("watched"))
+    since = (await core.list_namespaced_pod(ns)).metadata.resource_version
+    await core.create_namespaced_pod(ns, pod("watched"))
     async with Watch() as watch, asyncio.timeout(5):
         async for event in watch.stream(
-            core.list_namespaced_pod, "default",
+            core.list_namespaced_pod, ns,
             resource_version=since, field_selector="metadata.name=watched", timeout_seconds=10,
         ):
             if event["type"] == "MODIFIED" and is_ready(event["object"]):

@@ -53,45 +53,46 @@ def manifest(path: Path, data: dict[str, str]) -> Path:
     return path
 
 
-async def test_kubectl_get_pods(cluster: LocalCluster, core: CoreV1Api, home: Path) -> None:
+async def test_kubectl_get_pods(
+        cluster: LocalCluster, core: CoreV1Api, home: Path, ns: str) -> None:
     """`kubectl --server=<url> get pods -n default` lists the cluster's pods."""
-    await core.create_namespaced_pod("default", pod("listed-by-kubectl"))
-    out = await kubectl(cluster, home, "get", "pods", "-n", "default")
+    await core.create_namespaced_pod(ns, pod("listed-by-kubectl"))
+    out = await kubectl(cluster, home, "get", "pods", "-n", ns)
     assert out.splitlines()[0].split()[0] == "NAME"
     assert "listed-by-kubectl" in out
 
 
 async def test_kubectl_apply_creates_then_configures(
-    cluster: LocalCluster, core: CoreV1Api, apps: AppsV1Api, home: Path
+    cluster: LocalCluster, core: CoreV1Api, apps: AppsV1Api, home: Path, ns: str
 ) -> None:
     """`kubectl apply -f` creates the objects, then updates only what changed."""
     out = await kubectl(
-        cluster, home, "apply", "-n", "default",
+        cluster, home, "apply", "-n", ns,
         "-f", str(manifest(home / "v1.yaml", {"mode": "fast"})),
     )
     assert "configmap/applied created" in out
     assert "deployment.apps/applied created" in out
-    created = await core.read_namespaced_config_map("applied", "default")
+    created = await core.read_namespaced_config_map("applied", ns)
     assert created.data == {"mode": "fast"}
     assert LAST_APPLIED in created.metadata.annotations
-    assert (await apps.read_namespaced_deployment("applied", "default")).spec.replicas == 1
+    assert (await apps.read_namespaced_deployment("applied", ns)).spec.replicas == 1
 
     out = await kubectl(
-        cluster, home, "apply", "-n", "default",
+        cluster, home, "apply", "-n", ns,
         "-f", str(manifest(home / "v2.yaml", {"mode": "slow"})),
     )
     assert "configmap/applied configured" in out
     assert "deployment.apps/applied unchanged" in out
-    updated = await core.read_namespaced_config_map("applied", "default")
+    updated = await core.read_namespaced_config_map("applied", ns)
     assert updated.data == {"mode": "slow"}
 
 
 async def test_kubectl_get_prints_the_server_side_columns(
-    cluster: LocalCluster, apps: AppsV1Api, home: Path
+    cluster: LocalCluster, apps: AppsV1Api, home: Path, ns: str
 ) -> None:
     """`kubectl get` shows the Table columns a real API server prints for each kind."""
-    await apps.create_namespaced_deployment("default", deployment("printed", replicas=1))
-    out = await kubectl(cluster, home, "get", "deployments", "-n", "default")
+    await apps.create_namespaced_deployment(ns, deployment("printed", replicas=1))
+    out = await kubectl(cluster, home, "get", "deployments", "-n", ns)
     assert out.splitlines()[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-    pods = await kubectl(cluster, home, "get", "pods", "-n", "default")
+    pods = await kubectl(cluster, home, "get", "pods", "-n", ns)
     assert pods.splitlines()[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]

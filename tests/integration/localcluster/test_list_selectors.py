@@ -21,14 +21,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-async def create_fixture_objects(core: CoreV1Api) -> None:
+async def create_fixture_objects(core: CoreV1Api, *, ns: str) -> None:
     for name, labels in LABELS.items():
         body = config_map(name, labels={"suite": "lists", **labels})
-        await core.create_namespaced_config_map("default", body)
+        await core.create_namespaced_config_map(ns, body)
 
 
-async def names(core: CoreV1Api, **options: Any) -> set[str]:
-    listed = await core.list_namespaced_config_map("default", **options)
+async def names(core: CoreV1Api, *, ns: str, **options: Any) -> set[str]:
+    listed = await core.list_namespaced_config_map(ns, **options)
     return {item.metadata.name for item in listed.items}
 
 
@@ -46,38 +46,38 @@ async def names(core: CoreV1Api, **options: Any) -> set[str]:
         ("app in (web,db),!tier", {"b", "d"}),
     ],
 )
-async def test_label_selector(core: CoreV1Api, selector: str, expected: set[str]) -> None:
+async def test_label_selector(core: CoreV1Api, selector: str, expected: set[str], ns: str) -> None:
     """Equality and set-based label selectors, including != and notin matching absent keys."""
-    await create_fixture_objects(core)
-    assert await names(core, label_selector=f"suite=lists,{selector}") == expected
+    await create_fixture_objects(core, ns=ns)
+    assert await names(core, label_selector=f"suite=lists,{selector}", ns=ns) == expected
 
 
-async def test_field_selector_on_name(core: CoreV1Api) -> None:
+async def test_field_selector_on_name(core: CoreV1Api, ns: str) -> None:
     """fieldSelector metadata.name=, == and != select by object name."""
-    await create_fixture_objects(core)
-    assert await names(core, field_selector="metadata.name=c") == {"c"}
-    assert await names(core, field_selector="metadata.name==c") == {"c"}
+    await create_fixture_objects(core, ns=ns)
+    assert await names(core, field_selector="metadata.name=c", ns=ns) == {"c"}
+    assert await names(core, field_selector="metadata.name==c", ns=ns) == {"c"}
     assert await names(
         core, label_selector="suite=lists", field_selector="metadata.name!=c"
-    ) == {"a", "b", "d", "e"}
+    , ns=ns) == {"a", "b", "d", "e"}
 
 
-async def test_field_and_label_selectors_combine(core: CoreV1Api) -> None:
+async def test_field_and_label_selectors_combine(core: CoreV1Api, ns: str) -> None:
     """A list with both selectors returns objects matching both."""
-    await create_fixture_objects(core)
-    selected = await names(core, label_selector="app=web", field_selector="metadata.name=b")
+    await create_fixture_objects(core, ns=ns)
+    selected = await names(core, label_selector="app=web", field_selector="metadata.name=b", ns=ns)
     assert selected == {"b"}
 
 
-async def test_field_selector_on_namespace_across_namespaces(core: CoreV1Api) -> None:
+async def test_field_selector_on_namespace_across_namespaces(core: CoreV1Api, ns: str) -> None:
     """A cluster-wide list with metadata.namespace= returns only that namespace's objects."""
     await core.create_namespace(namespace("other"))
-    await core.create_namespaced_config_map("default", config_map("here", labels={"suite": "ns"}))
+    await core.create_namespaced_config_map(ns, config_map("here", labels={"suite": "ns"}))
     await core.create_namespaced_config_map("other", config_map("there", labels={"suite": "ns"}))
 
     everywhere = await core.list_config_map_for_all_namespaces(label_selector="suite=ns")
     assert {(i.metadata.namespace, i.metadata.name) for i in everywhere.items} == {
-        ("default", "here"),
+        (ns, "here"),
         ("other", "there"),
     }
     only_other = await core.list_config_map_for_all_namespaces(
@@ -88,17 +88,17 @@ async def test_field_selector_on_namespace_across_namespaces(core: CoreV1Api) ->
     ]
 
 
-async def test_unsupported_field_label_is_bad_request(core: CoreV1Api) -> None:
+async def test_unsupported_field_label_is_bad_request(core: CoreV1Api, ns: str) -> None:
     """A field selector on a field the kind does not index answers 400 BadRequest."""
-    status = await failure(core.list_namespaced_config_map("default", field_selector="data.k=v"))
+    status = await failure(core.list_namespaced_config_map(ns, field_selector="data.k=v"))
     assert status["code"] == 400
     assert status["reason"] == "BadRequest"
     assert "data.k" in status["message"]
 
 
-async def test_unparsable_label_selector_is_bad_request(core: CoreV1Api) -> None:
+async def test_unparsable_label_selector_is_bad_request(core: CoreV1Api, ns: str) -> None:
     """A label selector that does not parse answers 400 BadRequest."""
-    status = await failure(core.list_namespaced_config_map("default", label_selector="app in ("))
+    status = await failure(core.list_namespaced_config_map(ns, label_selector="app in ("))
     assert status["code"] == 400
     assert status["reason"] == "BadRequest"
 
@@ -127,15 +127,15 @@ async def test_limit_and_continue_page_through_everything_in_name_order(
     assert not last.metadata.remaining_item_count
 
 
-async def test_paging_with_a_selector_returns_each_match_once(core: CoreV1Api) -> None:
+async def test_paging_with_a_selector_returns_each_match_once(core: CoreV1Api, ns: str) -> None:
     """Following continue tokens with a label selector yields exactly the matching objects."""
-    await create_fixture_objects(core)
+    await create_fixture_objects(core, ns=ns)
     selector = "suite=lists,app"
-    page = await core.list_namespaced_config_map("default", label_selector=selector, limit=2)
+    page = await core.list_namespaced_config_map(ns, label_selector=selector, limit=2)
     seen = [item.metadata.name for item in page.items]
     while page.metadata._continue:
         page = await core.list_namespaced_config_map(
-            "default", label_selector=selector, limit=2, _continue=page.metadata._continue
+            ns, label_selector=selector, limit=2, _continue=page.metadata._continue
         )
         assert len(page.items) <= 2
         seen += [item.metadata.name for item in page.items]

@@ -28,7 +28,7 @@ def env_of(c: V1Container) -> dict[str, str]:
     return {variable.name: variable.value for variable in c.env or []}
 
 
-async def two_container_deployment(apps: AppsV1Api) -> None:
+async def two_container_deployment(apps: AppsV1Api, *, ns: str) -> None:
     model = container(
         "model",
         "model:1",
@@ -37,20 +37,20 @@ async def two_container_deployment(apps: AppsV1Api) -> None:
         ports=[{"containerPort": 8080, "name": "http"}],
     )
     body = deployment("smp", replicas=0, containers=[model, container("sidecar", "sidecar:1")])
-    await apps.create_namespaced_deployment("default", body)
+    await apps.create_namespaced_deployment(ns, body)
 
 
 def template_patch(*containers: dict[str, Any]) -> dict[str, Any]:
     return {"spec": {"template": {"spec": {"containers": list(containers)}}}}
 
 
-async def test_merge_patch_merges_maps_and_null_deletes(core: CoreV1Api) -> None:
+async def test_merge_patch_merges_maps_and_null_deletes(core: CoreV1Api, ns: str) -> None:
     """A JSON merge patch merges maps recursively and removes keys set to null."""
     await core.create_namespaced_config_map(
-        "default", config_map("mp", data={"a": "1", "b": "2"}, labels={"keep": "me"})
+        ns, config_map("mp", data={"a": "1", "b": "2"}, labels={"keep": "me"})
     )
     patched = await core.patch_namespaced_config_map(
-        "mp", "default",
+        "mp", ns,
         {"data": {"a": None, "c": "3"}, "metadata": {"labels": {"new": "one"}}},
         **MERGE_PATCH,
     )
@@ -58,21 +58,21 @@ async def test_merge_patch_merges_maps_and_null_deletes(core: CoreV1Api) -> None
     assert patched.metadata.labels == {"keep": "me", "new": "one"}
 
 
-async def test_merge_patch_replaces_lists_wholesale(apps: AppsV1Api) -> None:
+async def test_merge_patch_replaces_lists_wholesale(apps: AppsV1Api, ns: str) -> None:
     """A JSON merge patch replaces the containers list instead of merging by name."""
-    await two_container_deployment(apps)
+    await two_container_deployment(apps, ns=ns)
     patched = await apps.patch_namespaced_deployment(
-        "smp", "default", template_patch({"name": "model", "image": "model:2"}), **MERGE_PATCH
+        "smp", ns, template_patch({"name": "model", "image": "model:2"}), **MERGE_PATCH
     )
     containers = patched.spec.template.spec.containers
     assert [(c.name, c.image) for c in containers] == [("model", "model:2")]
 
 
-async def test_json_patch_applies_operations_in_order(core: CoreV1Api) -> None:
+async def test_json_patch_applies_operations_in_order(core: CoreV1Api, ns: str) -> None:
     """JSON patch test/replace/add/remove operations apply in sequence."""
-    await core.create_namespaced_config_map("default", config_map("jp", data={"a": "1", "b": "2"}))
+    await core.create_namespaced_config_map(ns, config_map("jp", data={"a": "1", "b": "2"}))
     patched = await core.patch_namespaced_config_map(
-        "jp", "default",
+        "jp", ns,
         [
             {"op": "test", "path": "/data/a", "value": "1"},
             {"op": "replace", "path": "/data/a", "value": "9"},
@@ -84,12 +84,13 @@ async def test_json_patch_applies_operations_in_order(core: CoreV1Api) -> None:
     assert patched.data == {"a": "9", "z": "26"}
 
 
-async def test_json_patch_failed_test_is_invalid_and_changes_nothing(core: CoreV1Api) -> None:
+async def test_json_patch_failed_test_is_invalid_and_changes_nothing(
+        core: CoreV1Api, ns: str) -> None:
     """A JSON patch whose test operation fails answers 422 and leaves the object as it was."""
-    created = await core.create_namespaced_config_map("default", config_map("jt", data={"a": "1"}))
+    created = await core.create_namespaced_config_map(ns, config_map("jt", data={"a": "1"}))
     status = await failure(
         core.patch_namespaced_config_map(
-            "jt", "default",
+            "jt", ns,
             [
                 {"op": "test", "path": "/data/a", "value": "2"},
                 {"op": "replace", "path": "/data/a", "value": "3"},
@@ -99,35 +100,36 @@ async def test_json_patch_failed_test_is_invalid_and_changes_nothing(core: CoreV
     )
     assert status["code"] == 422
     assert status["reason"] == "Invalid"
-    stored = await core.read_namespaced_config_map("jt", "default")
+    stored = await core.read_namespaced_config_map("jt", ns)
     assert stored.data == {"a": "1"}
     assert stored.metadata.resource_version == created.metadata.resource_version
 
 
-async def test_json_patch_removing_a_missing_path_is_invalid(core: CoreV1Api) -> None:
+async def test_json_patch_removing_a_missing_path_is_invalid(core: CoreV1Api, ns: str) -> None:
     """A JSON patch that removes a path that does not exist answers 422."""
-    await core.create_namespaced_config_map("default", config_map("jr", data={"a": "1"}))
+    await core.create_namespaced_config_map(ns, config_map("jr", data={"a": "1"}))
     status = await failure(
         core.patch_namespaced_config_map(
-            "jr", "default", [{"op": "remove", "path": "/data/nope"}], **JSON_PATCH
+            "jr", ns, [{"op": "remove", "path": "/data/nope"}], **JSON_PATCH
         )
     )
     assert status["code"] == 422
 
 
-async def test_patch_of_a_missing_object_is_not_found(core: CoreV1Api) -> None:
+async def test_patch_of_a_missing_object_is_not_found(core: CoreV1Api, ns: str) -> None:
     """A merge patch to a name that does not exist answers 404 NotFound."""
     status = await failure(
-        core.patch_namespaced_config_map("ghost", "default", {"data": {"a": "1"}}, **MERGE_PATCH)
+        core.patch_namespaced_config_map("ghost", ns, {"data": {"a": "1"}}, **MERGE_PATCH)
     )
     assert status["reason"] == "NotFound"
 
 
-async def test_strategic_merge_merges_containers_env_and_ports_by_key(apps: AppsV1Api) -> None:
+async def test_strategic_merge_merges_containers_env_and_ports_by_key(
+        apps: AppsV1Api, ns: str) -> None:
     """Strategic merge keys containers and env by name, ports by containerPort; args replace."""
-    await two_container_deployment(apps)
+    await two_container_deployment(apps, ns=ns)
     patched = await apps.patch_namespaced_deployment(
-        "smp", "default",
+        "smp", ns,
         template_patch(
             {
                 "name": "model",
@@ -148,22 +150,24 @@ async def test_strategic_merge_merges_containers_env_and_ports_by_key(apps: Apps
     assert containers["sidecar"].image == "sidecar:1"
 
 
-async def test_strategic_merge_delete_directive_removes_a_keyed_item(apps: AppsV1Api) -> None:
+async def test_strategic_merge_delete_directive_removes_a_keyed_item(
+        apps: AppsV1Api, ns: str) -> None:
     """A strategic merge item with $patch: delete removes the container with that name."""
-    await two_container_deployment(apps)
+    await two_container_deployment(apps, ns=ns)
     patched = await apps.patch_namespaced_deployment(
-        "smp", "default", template_patch({"name": "sidecar", "$patch": "delete"})
+        "smp", ns, template_patch({"name": "sidecar", "$patch": "delete"})
     )
     assert [c.name for c in patched.spec.template.spec.containers] == ["model"]
 
 
-async def test_strategic_merge_on_a_pod_updates_one_container_image(core: CoreV1Api) -> None:
+async def test_strategic_merge_on_a_pod_updates_one_container_image(
+        core: CoreV1Api, ns: str) -> None:
     """A strategic merge on a Pod changes the named container's image and keeps the other."""
     await core.create_namespaced_pod(
-        "default", pod("two", containers=[container("model", "m:1"), container("proxy", "p:1")])
+        ns, pod("two", containers=[container("model", "m:1"), container("proxy", "p:1")])
     )
     patched = await core.patch_namespaced_pod(
-        "two", "default",
+        "two", ns,
         {"metadata": {"labels": {"v": "2"}},
          "spec": {"containers": [{"name": "model", "image": "m:2"}]}},
     )
@@ -171,11 +175,11 @@ async def test_strategic_merge_on_a_pod_updates_one_container_image(core: CoreV1
     assert patched.metadata.labels == {"v": "2"}
 
 
-async def test_patch_with_a_non_patch_content_type_is_unsupported(core: CoreV1Api) -> None:
+async def test_patch_with_a_non_patch_content_type_is_unsupported(core: CoreV1Api, ns: str) -> None:
     """PATCH with Content-Type application/json answers 415 UnsupportedMediaType."""
-    await core.create_namespaced_config_map("default", config_map("ct"))
+    await core.create_namespaced_config_map(ns, config_map("ct"))
     status = await failure(
-        core.patch_namespaced_config_map("ct", "default", {"data": {"a": "1"}}, **PLAIN_JSON)
+        core.patch_namespaced_config_map("ct", ns, {"data": {"a": "1"}}, **PLAIN_JSON)
     )
     assert status["code"] == 415
     assert status["reason"] == "UnsupportedMediaType"
@@ -186,10 +190,10 @@ def colour(value: str) -> Manifest:
     return config_map("ssa", data={"color": value})
 
 
-async def test_apply_creates_the_object_and_records_its_manager(core: CoreV1Api) -> None:
+async def test_apply_creates_the_object_and_records_its_manager(core: CoreV1Api, ns: str) -> None:
     """Server-side apply to a missing name creates it, owned by the field manager."""
     created, code, _ = await core.patch_namespaced_config_map_with_http_info(
-        "ssa", "default", colour("red"), field_manager="alice", **APPLY_PATCH
+        "ssa", ns, colour("red"), field_manager="alice", **APPLY_PATCH
     )
     assert code == 201
     assert created.data == {"color": "red"}
@@ -197,14 +201,14 @@ async def test_apply_creates_the_object_and_records_its_manager(core: CoreV1Api)
     assert ("alice", "Apply") in entries
 
 
-async def test_apply_conflict_between_managers_names_the_field(core: CoreV1Api) -> None:
+async def test_apply_conflict_between_managers_names_the_field(core: CoreV1Api, ns: str) -> None:
     """A second manager applying a different value for an owned field answers 409 with causes."""
     await core.patch_namespaced_config_map(
-        "ssa", "default", colour("red"), field_manager="alice", **APPLY_PATCH
+        "ssa", ns, colour("red"), field_manager="alice", **APPLY_PATCH
     )
     status = await failure(
         core.patch_namespaced_config_map(
-            "ssa", "default", colour("blue"), field_manager="bob",
+            "ssa", ns, colour("blue"), field_manager="bob",
             **APPLY_PATCH,
         )
     )
@@ -212,23 +216,23 @@ async def test_apply_conflict_between_managers_names_the_field(core: CoreV1Api) 
     assert status["reason"] == "Conflict"
     assert causes(status) == {(".data.color", "FieldManagerConflict")}
     assert 'conflict with "alice"' in status["message"]
-    assert (await core.read_namespaced_config_map("ssa", "default")).data == {"color": "red"}
+    assert (await core.read_namespaced_config_map("ssa", ns)).data == {"color": "red"}
 
 
-async def test_forced_apply_takes_ownership(core: CoreV1Api) -> None:
+async def test_forced_apply_takes_ownership(core: CoreV1Api, ns: str) -> None:
     """force=true wins the conflict; the previous owner then conflicts on its next apply."""
     await core.patch_namespaced_config_map(
-        "ssa", "default", colour("red"), field_manager="alice", **APPLY_PATCH
+        "ssa", ns, colour("red"), field_manager="alice", **APPLY_PATCH
     )
     forced = await core.patch_namespaced_config_map(
-        "ssa", "default", colour("blue"), field_manager="bob", force=True,
+        "ssa", ns, colour("blue"), field_manager="bob", force=True,
         **APPLY_PATCH,
     )
     assert forced.data == {"color": "blue"}
 
     status = await failure(
         core.patch_namespaced_config_map(
-            "ssa", "default", colour("red"), field_manager="alice",
+            "ssa", ns, colour("red"), field_manager="alice",
             **APPLY_PATCH,
         )
     )
@@ -236,33 +240,33 @@ async def test_forced_apply_takes_ownership(core: CoreV1Api) -> None:
     assert 'conflict with "bob"' in status["message"]
 
 
-async def test_apply_agreeing_managers_share_a_field(core: CoreV1Api) -> None:
+async def test_apply_agreeing_managers_share_a_field(core: CoreV1Api, ns: str) -> None:
     """Two managers applying the same value for a field do not conflict."""
     for manager in ("alice", "bob"):
         await core.patch_namespaced_config_map(
-            "ssa", "default", colour("red"), field_manager=manager,
+            "ssa", ns, colour("red"), field_manager=manager,
             **APPLY_PATCH,
         )
-    stored = await core.read_namespaced_config_map("ssa", "default")
+    stored = await core.read_namespaced_config_map("ssa", ns)
     assert {m.manager for m in stored.metadata.managed_fields} >= {"alice", "bob"}
 
 
-async def test_apply_removes_fields_the_manager_stopped_applying(core: CoreV1Api) -> None:
+async def test_apply_removes_fields_the_manager_stopped_applying(core: CoreV1Api, ns: str) -> None:
     """Re-applying without a field the manager owned alone removes that field."""
     await core.patch_namespaced_config_map(
-        "ssa", "default", config_map("ssa", data={"a": "1", "b": "2"}), field_manager="alice",
+        "ssa", ns, config_map("ssa", data={"a": "1", "b": "2"}), field_manager="alice",
         **APPLY_PATCH,
     )
     reapplied = await core.patch_namespaced_config_map(
-        "ssa", "default", config_map("ssa", data={"a": "1"}), field_manager="alice", **APPLY_PATCH
+        "ssa", ns, config_map("ssa", data={"a": "1"}), field_manager="alice", **APPLY_PATCH
     )
     assert reapplied.data == {"a": "1"}
 
 
-async def test_apply_without_a_field_manager_is_invalid(core: CoreV1Api) -> None:
+async def test_apply_without_a_field_manager_is_invalid(core: CoreV1Api, ns: str) -> None:
     """An apply patch with no fieldManager answers 422 Invalid on PatchOptions.fieldManager."""
     status = await failure(
-        core.patch_namespaced_config_map("ssa", "default", config_map("ssa", data={"a": "1"}),
+        core.patch_namespaced_config_map("ssa", ns, config_map("ssa", data={"a": "1"}),
                                          **APPLY_PATCH)
     )
     assert status["code"] == 422
@@ -270,10 +274,10 @@ async def test_apply_without_a_field_manager_is_invalid(core: CoreV1Api) -> None
     assert causes(status) == {("fieldManager", "FieldValueRequired")}
 
 
-async def test_apply_on_a_deployment_merges_containers_by_name(apps: AppsV1Api) -> None:
+async def test_apply_on_a_deployment_merges_containers_by_name(apps: AppsV1Api, ns: str) -> None:
     """Two managers applying different containers of one Deployment both keep theirs."""
     await apps.patch_namespaced_deployment(
-        "applied", "default", deployment("applied", replicas=0), field_manager="alice",
+        "applied", ns, deployment("applied", replicas=0), field_manager="alice",
         **APPLY_PATCH,
     )
     sidecar_only = {
@@ -283,6 +287,6 @@ async def test_apply_on_a_deployment_merges_containers_by_name(apps: AppsV1Api) 
         "spec": template_patch(container("sidecar", "sidecar:1"))["spec"],
     }
     merged = await apps.patch_namespaced_deployment(
-        "applied", "default", sidecar_only, field_manager="bob", **APPLY_PATCH
+        "applied", ns, sidecar_only, field_manager="bob", **APPLY_PATCH
     )
     assert {c.name for c in merged.spec.template.spec.containers} == {"model", "sidecar"}

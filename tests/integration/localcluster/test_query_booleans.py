@@ -30,10 +30,10 @@ async def first_line(url: str) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("spelling", ["1", "t", "T", "true", "TRUE", "True"])
 async def test_true_spellings_turn_a_list_into_a_watch(
-    cluster: LocalCluster, core: CoreV1Api, spelling: str
+    cluster: LocalCluster, core: CoreV1Api, spelling: str, ns: str
 ) -> None:
     """watch=<true spelling> streams watch events instead of answering a list."""
-    await core.create_namespaced_config_map("default", config_map("seen", labels=SUITE))
+    await core.create_namespaced_config_map(ns, config_map("seen", labels=SUITE))
     code, line = await first_line(f"{cluster.url}{COLLECTION}&watch={spelling}&timeoutSeconds=5")
     assert code == 200
     event = json.loads(line)
@@ -43,10 +43,10 @@ async def test_true_spellings_turn_a_list_into_a_watch(
 
 @pytest.mark.parametrize("spelling", ["0", "false", "FALSE", "False"])
 async def test_false_spellings_keep_a_list(
-    cluster: LocalCluster, core: CoreV1Api, spelling: str
+    cluster: LocalCluster, core: CoreV1Api, spelling: str, ns: str
 ) -> None:
     """watch=<false spelling> answers an ordinary list."""
-    await core.create_namespaced_config_map("default", config_map("seen", labels=SUITE))
+    await core.create_namespaced_config_map(ns, config_map("seen", labels=SUITE))
     async with aiohttp.ClientSession() as session, session.get(
         f"{cluster.url}{COLLECTION}&watch={spelling}"
     ) as response:

@@ -41,7 +41,8 @@ async def populate(url: str) -> dict[str, str]:
             await apps.create_namespaced_deployment("team", deployment("model", replicas=1)),
         ]
         await install(ApiextensionsV1Api(api))
-        kept = await create_widget(CustomObjectsApi(api), widget("kept", replicas=3))
+        kept = await create_widget(CustomObjectsApi(api), widget("kept", replicas=3),
+                                   ns="default")
         await eventually(lambda: one_ready_pod(core))
         versions = {m.metadata.name: m.metadata.resource_version for m in made}
         versions["kept"] = kept["metadata"]["resourceVersion"]
@@ -64,7 +65,7 @@ async def test_restart_reloads_every_object(tmp_path: Path) -> None:
         assert (await apps.read_namespaced_deployment("model", "team")).spec.replicas == 1
         await eventually(lambda: one_ready_pod(core))
 
-        kept = await get_widget(CustomObjectsApi(api), "kept")
+        kept = await get_widget(CustomObjectsApi(api), "kept", ns="default")
         assert kept["spec"]["replicas"] == 3
         assert kept["metadata"]["resourceVersion"] == before["kept"]
 

@@ -93,17 +93,18 @@ def widget(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
-async def create_widget(custom: CustomObjectsApi, body: dict[str, Any]) -> dict[str, Any]:
-    """Create a Widget in namespace default."""
+async def create_widget(
+        custom: CustomObjectsApi, body: dict[str, Any], *, ns: str) -> dict[str, Any]:
+    """Create a Widget in namespace ``ns``."""
     created: dict[str, Any] = await custom.create_namespaced_custom_object(
-        GROUP, VERSION, "default", WIDGETS, body
+        GROUP, VERSION, ns, WIDGETS, body
     )
     return created
 
 
-async def get_widget(custom: CustomObjectsApi, name: str) -> dict[str, Any]:
-    """Read a Widget from namespace default."""
+async def get_widget(custom: CustomObjectsApi, name: str, *, ns: str) -> dict[str, Any]:
+    """Read a Widget from namespace ``ns``."""
     got: dict[str, Any] = await custom.get_namespaced_custom_object(
-        GROUP, VERSION, "default", WIDGETS, name
+        GROUP, VERSION, ns, WIDGETS, name
     )
     return got
