@@ -22,7 +22,14 @@ is reported per side: this process (controller and benchmark) and the child proc
 local cluster, which does the work of kube-apiserver, etcd, the deployment controller and
 every kubelet in one Python process, and redis-server). Markdown goes to ``--output``.
 
+``--backend real`` runs the same against the real control plane of the ``realcluster`` test
+tier (``tests/realcluster/``: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+kwok's simulated kubelets, from the cached binaries; build them first with
+``python tests/realcluster/binaries.py``). The controller then talks TLS to kube-apiserver as
+the cluster admin; kwok reports pods Ready as soon as they are scheduled.
+
     .venv/bin/python benchmarks/controller/run.py --output benchmarks/controller/RESULTS.md
+    .venv/bin/python benchmarks/controller/run.py --backend real
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from gateway.kube.instancetypes import InstanceTypeSpec
 from gateway.kube.phdeployments import DeploymentSpec, Endpoint, Predictor
 
 NAMESPACE = "default"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def spec(index: int) -> DeploymentSpec:
@@ -100,8 +108,8 @@ class Clock:
 
 
 @contextlib.contextmanager
-def cluster_process(pod_start_delay: float) -> Iterator[str]:
-    """A local cluster in a child process; yields its URL."""
+def cluster_process(pod_start_delay: float) -> Iterator[Configuration]:
+    """A local cluster in a child process; yields a client configuration for it."""
     port = free_port()
     env = {**os.environ, "MODEL_GATEWAY_KUBE_POD_START_DELAY": str(pod_start_delay),
            "MODEL_GATEWAY_LOG_LEVEL": "WARNING"}
@@ -109,21 +117,35 @@ def cluster_process(pod_start_delay: float) -> Iterator[str]:
         [sys.executable, "-m", "gateway.cli", "localcluster", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Configuration(host=f"http://127.0.0.1:{port}")
     finally:
         child.terminate()
         child.wait(timeout=30)
 
 
-async def answering(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
+@contextlib.contextmanager
+def real_control_plane(scratch: Path) -> Iterator[Configuration]:
+    """The realcluster tier's control plane; yields the admin's client configuration."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from realcluster.binaries import BUILD_COMMAND, find_binaries
+    from realcluster.controlplane import ControlPlane, client_configuration
+
+    binaries = find_binaries()
+    if binaries is None:
+        raise SystemExit(f"the real control plane is not built: run `{BUILD_COMMAND}`")
+    with ControlPlane.started(binaries, scratch / "controlplane") as plane:
+        configuration: Configuration = client_configuration(plane.admin)
+        yield configuration
+
+
+async def answering(configuration: Configuration) -> None:
+    async with ApiClient(configuration) as client:
         for _ in range(600):
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"{url}/version") as reply:
-                    if reply.status == 200:
-                        return
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                await client.call_api("/version", "GET", response_type="object")
+                return
             await asyncio.sleep(0.05)
-    raise RuntimeError(f"the local cluster at {url} did not answer")
+    raise RuntimeError(f"the cluster at {configuration.host} did not answer")
 
 
 async def synced(process: ControllerProcess, task: asyncio.Task[None]) -> None:
@@ -161,12 +183,13 @@ def counter(process: ControllerProcess, name: str) -> float:
 
 
 async def run(count: int, quiet: int, pod_start_delay: float,
-              workers: int) -> dict[str, Any]:
+              workers: int, backend: str) -> dict[str, Any]:
     own_cpu = time.process_time()
     with tempfile.TemporaryDirectory() as scratch, RedisServer(Path(scratch)) as redis_server, \
-            cluster_process(pod_start_delay) as cluster_url:
-        await answering(cluster_url)
-        async with ApiClient(Configuration(host=cluster_url)) as client:
+            (cluster_process(pod_start_delay) if backend == "local"
+             else real_control_plane(Path(scratch))) as configuration:
+        await answering(configuration)
+        async with ApiClient(configuration) as client:
             kube = Kube(client)
             await crds.install(kube)
             await instancetypes.create(kube, namespace=NAMESPACE, name="cpu-1",
@@ -183,7 +206,8 @@ async def run(count: int, quiet: int, pod_start_delay: float,
                 informer.start()
                 await informer.wait_synced()
             settings = ControllerSettings(
-                namespace=NAMESPACE, kubernetes_url=cluster_url, redis_url=redis_server.url,
+                namespace=NAMESPACE, kubernetes_url=configuration.host,
+                redis_url=redis_server.url,
                 public_url="https://hub.example.com", health_port=0, workers=workers,
                 identity="benchmark")
             redis = Redis.from_url(redis_server.url)
@@ -215,7 +239,7 @@ async def run(count: int, quiet: int, pod_start_delay: float,
                 await redis.aclose()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
-        "deployments": count, "quiet": quiet, "workers": workers,
+        "backend": backend, "deployments": count, "quiet": quiet, "workers": workers,
         "pod_start_delay": pod_start_delay, "create_seconds": created,
         "all_deployed_seconds": all_deployed, "all_routed_seconds": routed,
         "burst_ready_to_deployed_ms": summary(clock.delays(burst)),
@@ -265,9 +289,12 @@ def main() -> int:
                         help="deployments measured one at a time after the burst")
     parser.add_argument("--pod-start-delay", type=float, default=0.2)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--backend", choices=("local", "real"), default="local",
+                        help="the local cluster, or the real control plane (tests/realcluster)")
     parser.add_argument("--output", type=Path, help="write the results as Markdown here")
     args = parser.parse_args()
-    result = asyncio.run(run(args.deployments, args.quiet, args.pod_start_delay, args.workers))
+    result = asyncio.run(run(args.deployments, args.quiet, args.pod_start_delay, args.workers,
+                             args.backend))
     print(json.dumps(result, indent=2))
     if args.output is not None:
         command = " ".join(["python", "benchmarks/controller/run.py", *sys.argv[1:]])
