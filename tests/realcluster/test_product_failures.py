@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api, V1Pod
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from realcluster.controlplane import IMAGE_PULL_FAILS, OOM_KILLED
 from realcluster.graphqlkit import eventually, gql, wait_status
@@ -101,7 +102,10 @@ async def test_quota_rejection(product: Product, admin: ApiClient) -> None:
         await create_deployment(product, "quota", image="registry.example.com/iris:1")
 
         async def refused() -> str:
-            child = await apps.read_namespaced_deployment("deploy-quota", product.namespace)
+            try:
+                child = await apps.read_namespaced_deployment("deploy-quota", product.namespace)
+            except ApiException as error:
+                raise AssertionError(f"no Deployment yet: {error.status}") from error
             failures: list[Any] = [c.message for c in child.status.conditions or []
                                    if c.type == "ReplicaFailure" and c.status == "True"]
             assert failures, child.status.conditions
