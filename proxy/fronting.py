@@ -136,6 +136,7 @@ class FastConnection(asyncio.Protocol):
         self._buffer = bytearray()
         self._waiting_body: tuple[_Head, int, int] | None = None
         self._busy = False
+        self._answering = False  # some bytes of the current answer were written
         self._reading_paused = False
         self._writing_paused = False
         self._drain: asyncio.Future[None] | None = None
@@ -302,6 +303,7 @@ class FastConnection(asyncio.Protocol):
         body = bytes(buffer[head_end:head_end + length]) if has_length else None
         del buffer[:head_end + length]
         self._busy = True
+        self._answering = False
         self._front.answered += 1
         self._loop.create_task(self._serve(head, body))
 
@@ -352,7 +354,10 @@ class FastConnection(asyncio.Protocol):
             log.exception("the fast path failed to answer a request")
             status = 500
             keep_alive = False
-            self._write_problem(_FAILED, call.request_id, method, keep_alive)
+            if self._answering:
+                self.abort()  # part of an answer went out: only a cut connection is honest
+            else:
+                self._write_problem(_FAILED, call.request_id, method, keep_alive)
         finally:
             handler.finish(call, method=method, raw_path=raw_path, status=status)
         self._done(keep_alive)
@@ -373,6 +378,7 @@ class FastConnection(asyncio.Protocol):
     # Answers
 
     def _write(self, data: bytes) -> None:
+        self._answering = True
         transport = self._transport
         if transport is not None and not transport.is_closing():
             transport.write(data)

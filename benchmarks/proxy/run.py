@@ -12,7 +12,9 @@ answering ``200 ok``, standing in for a model so the proxies' own cost shows):
 
 Both proxies keep a keep-alive pool to the upstream and write an access log to a file. Rounds
 are interleaved (every target once per round) so a noisy neighbour hurts all targets alike;
-ratios are taken round by round and their median reported. With ``taskset`` available, the
+ratios are taken round by round and their median reported, for requests per second and for
+requests per CPU-second of the server under test (its processes' user and system time, from
+``/proc``: throughput per core, steady however busy the machine is). With ``taskset``, the
 one-worker proxies run on CPU 0 and the upstream and wrk on CPU 1. ``--profile DIR`` samples
 our proxy with py-spy during one more measurement and summarises where its time goes.
 
@@ -64,6 +66,7 @@ class Result:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    cpu_us_per_request: float | None = None  # CPU time of the server under test, per answer
 
 
 def free_port() -> int:
@@ -138,16 +141,42 @@ def wait_for(url: str, headers: dict[str, str], deadline: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def cpu_seconds(root: int) -> float:
+    """User and system CPU time used so far by process ``root`` and every process below it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += used.get(pid, 0.0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
 def wrk(target: Target, *, seconds: int) -> Result:
     command = [*pinned(1), "wrk", "-t1", f"-c{target.connections}", f"-d{seconds}s", "--latency"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
+    cpu_before = cpu_seconds(target.pid) if target.pid is not None else 0.0
     out = subprocess.run([*command, target.url], capture_output=True, text=True,  # noqa: S603
                          check=True).stdout
+    cpu = cpu_seconds(target.pid) - cpu_before if target.pid is not None else None
     if "Non-2xx" in out or "Socket errors" in out:
         sys.exit(f"errors while loading {target.url}:\n{out}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return Result(rate, _percentile(out, "50%"), _percentile(out, "99%"))
+    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    per_request = None if cpu is None else cpu * 1e6 / max(answered, 1)
+    return Result(rate, _percentile(out, "50%"), _percentile(out, "99%"), per_request)
 
 
 def _percentile(out: str, label: str) -> float:
@@ -173,6 +202,7 @@ class Target:
     url: str
     headers: dict[str, str]
     connections: int
+    pid: int | None = None  # the server under test, whose CPU time (and its children's) counts
 
 
 UPSTREAM = "upstream directly"
@@ -236,27 +266,34 @@ def main() -> None:
         ours_command = [sys.executable, "-m", "proxy"]
         private = f"/deployment/{DEPLOYMENT}/"
         connections = options.connections
-        targets = {
-            UPSTREAM: Target(f"http://127.0.0.1:{UPSTREAM_PORT}/", {}, connections),
-            APR1: Target(f"http://127.0.0.1:{ports['apr1']}/", auth, connections),
-            PLAIN: Target(f"http://127.0.0.1:{ports['plain']}/", {}, connections),
-            OURS: Target(f"http://127.0.0.1:{ports['ours']}{private}", auth, connections),
-            UPSTREAM + AT_1: Target(f"http://127.0.0.1:{UPSTREAM_PORT}/", {}, 1),
-            APR1 + AT_1: Target(f"http://127.0.0.1:{ports['apr1']}/", auth, 1),
-            OURS + AT_1: Target(f"http://127.0.0.1:{ports['ours']}{private}", auth, 1),
-            APR1_2: Target(f"http://127.0.0.1:{ports['apr1_2']}/", auth, connections),
-            OURS_2: Target(f"http://127.0.0.1:{ports['ours_2']}{private}", auth, connections),
-        }
         try:
             asyncio.run(publish(redis_server.url, token))
-            with process([*pinned(1), *nginx, str(upstream_conf)], work / "upstream.out"), \
-                    process([*pinned(0), *nginx, str(apr1_conf)], work / "apr1.out"), \
-                    process([*nginx, str(apr1_2_conf)], work / "apr1_2.out"), \
-                    process([*pinned(0), *nginx, str(plain_conf)], work / "plain.out"), \
+            with process([*pinned(1), *nginx, str(upstream_conf)],
+                         work / "upstream.out") as upstream, \
+                    process([*pinned(0), *nginx, str(apr1_conf)], work / "apr1.out") as apr1_1, \
+                    process([*nginx, str(apr1_2_conf)], work / "apr1_2.out") as apr1_2, \
+                    process([*pinned(0), *nginx, str(plain_conf)], work / "plain.out") as plain, \
                     process([*pinned(0), *ours_command], work / "ours.log",
                             env=ours_env("ours", "metrics", 1)) as ours, \
                     process(ours_command, work / "ours_2.log",
-                            env=ours_env("ours_2", "metrics_2", 2)):
+                            env=ours_env("ours_2", "metrics_2", 2)) as ours_2:
+                upstream_url = f"http://127.0.0.1:{UPSTREAM_PORT}/"
+                apr1_url = f"http://127.0.0.1:{ports['apr1']}/"
+                ours_url = f"http://127.0.0.1:{ports['ours']}{private}"
+                targets = {
+                    UPSTREAM: Target(upstream_url, {}, connections, upstream.pid),
+                    APR1: Target(apr1_url, auth, connections, apr1_1.pid),
+                    PLAIN: Target(f"http://127.0.0.1:{ports['plain']}/", {}, connections,
+                                  plain.pid),
+                    OURS: Target(ours_url, auth, connections, ours.pid),
+                    UPSTREAM + AT_1: Target(upstream_url, {}, 1, upstream.pid),
+                    APR1 + AT_1: Target(apr1_url, auth, 1, apr1_1.pid),
+                    OURS + AT_1: Target(ours_url, auth, 1, ours.pid),
+                    APR1_2: Target(f"http://127.0.0.1:{ports['apr1_2']}/", auth, connections,
+                                   apr1_2.pid),
+                    OURS_2: Target(f"http://127.0.0.1:{ports['ours_2']}{private}", auth,
+                                   connections, ours_2.pid),
+                }
                 for target in targets.values():
                     wait_for(target.url, target.headers)
                     wrk(target, seconds=2)  # warm up
@@ -284,7 +321,7 @@ def main() -> None:
 
 def profile(pid: int, target: Target, options: argparse.Namespace) -> None:
     """Sample the proxy's stacks with py-spy during one measurement; keep and summarise them."""
-    spy = shutil.which("py-spy")
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=Path(sys.executable).parent)
     if spy is None:
         sys.exit("--profile needs py-spy (`pip install py-spy`)")
     options.profile.mkdir(parents=True, exist_ok=True)
@@ -348,9 +385,14 @@ def _ratio_lines(rounds: dict[str, list[Result]], ours: str, peer: str) -> list[
     faster = sum(ratio > 1 for ratio in ratios)
     lower_p99 = sum(mine.p99_ms < theirs.p99_ms for mine, theirs in pairs)
     every = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    per_core = [theirs.cpu_us_per_request / mine.cpu_us_per_request for mine, theirs in pairs
+                if mine.cpu_us_per_request and theirs.cpu_us_per_request]
+    every_core = ", ".join(f"{ratio:.2f}" for ratio in per_core)
     return [
         f"- {ours} / {peer}, throughput: **{_median(ratios):.2f}x** (median of the per-round "
         f"ratios {every}; faster in {faster} of {len(pairs)} rounds)",
+        f"- {ours} / {peer}, requests per CPU-second (per core): "
+        f"**{_median(per_core):.2f}x** (per round {every_core})",
         f"- p99, {ours} vs {peer}: {_median([r.p99_ms for r in rounds[ours]]):.2f} ms vs "
         f"{_median([r.p99_ms for r in rounds[peer]]):.2f} ms (median over rounds; lower in "
         f"{lower_p99} of {len(pairs)} rounds)",
@@ -361,14 +403,17 @@ def render(rounds: dict[str, list[Result]], options: argparse.Namespace) -> str:
     command = (f"python benchmarks/proxy/run.py --duration {options.duration} "
                f"--rounds {options.rounds} --connections {options.connections}")
     lines = [
-        "| target | requests/s (median round) | all rounds | p50 ms | p99 ms |",
-        "|---|---:|---|---:|---:|",
+        "| target | requests/s (median round) | all rounds | p50 ms | p99 ms "
+        "| CPU µs per request (median) |",
+        "|---|---:|---|---:|---:|---:|",
     ]
     for name, results in rounds.items():
         chosen = median_round(results)
         every = ", ".join(f"{r.requests_per_second:,.0f}" for r in results)
+        cpu = [r.cpu_us_per_request for r in results if r.cpu_us_per_request is not None]
         lines.append(f"| {name} | {chosen.requests_per_second:,.0f} | {every} | "
-                     f"{chosen.p50_ms:.2f} | {chosen.p99_ms:.2f} |")
+                     f"{chosen.p50_ms:.2f} | {chosen.p99_ms:.2f} | "
+                     f"{_median(cpu) if cpu else float('nan'):.0f} |")
     lines += ["", *_ratio_lines(rounds, OURS, APR1), *_ratio_lines(rounds, OURS, PLAIN),
               *_ratio_lines(rounds, OURS_2, APR1_2), "",
               "Latency the proxy adds to the upstream alone (median over rounds of each "
