@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 GPU: Final = "nvidia.com/gpu"
-_STANDARD_PREFIXES: Final = ("kubernetes.io/", "requests.", "hugepages-")
+_STANDARD_PREFIX: Final = "kubernetes.io/"  # names with a domain are extended, except these
 _PREEMPTION: Final = ("preemption: 0/1 nodes are available: "
                       "1 No preemption victims found for incoming pod.")
 
 
 def _is_extended(name: str) -> bool:
-    return "/" in name and not name.startswith(_STANDARD_PREFIXES)
+    return "/" in name and not name.startswith(_STANDARD_PREFIX)
 
 
 def _count(value: Any) -> int:
