@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from kubernetes_asyncio.client import ApiClient, Configuration
 from realcluster.binaries import BUILD_COMMAND, find_binaries
 from realcluster.controlplane import ControlPlane, ControlPlaneFailed
@@ -15,6 +16,11 @@ from redis.asyncio import Redis
 
 from gateway.dev.redisserver import RedisServer
 from gateway.localcluster import LocalCluster, LocalClusterSettings
+
+# Property tests check what is accepted, never how fast: CI machines are shared and loaded, so
+# hypothesis' per-example deadline would turn a slow moment into a failure.
+settings.register_profile("model-gateway", deadline=None)
+settings.load_profile("model-gateway")
 
 
 @pytest.fixture
