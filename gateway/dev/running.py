@@ -183,8 +183,10 @@ async def running(settings: DevSettings) -> AsyncIterator[dict[str, Any]]:
                 await proxy.stop()
 
 
-def banner(info: dict[str, Any], *, seconds: float, info_file: Path) -> str:
+def banner(info: dict[str, Any], *, seconds: float, info_file: Path, gpus: int = 0) -> str:
     """The short, friendly text printed once everything is ready."""
+    node = f"{gpus} GPU{'s' if gpus != 1 else ''}" if gpus else \
+        "no GPUs: gpu-1 pods stay unschedulable (--gpus N adds some)"
     token = f"$(python3 -c 'import json; print(json.load(open(\"{info_file}\"))[\"adminToken\"])')"
     return f"""
 model-gateway dev is ready in {seconds:.1f}s
@@ -199,6 +201,7 @@ model-gateway dev is ready in {seconds:.1f}s
   admin token   in {info_file} (mode 0600); group "demo"; instance types cpu-1 cpu-2 gpu-1
   images        the demo images pull, and those in {info_file.parent / IMAGES_FILE}
                 or given with --image; any other image fails to pull, as on a cluster
+  local node    {node}
 
 Try it:
   curl -s {info['api']} -H "Authorization: Bearer {token}" \\
@@ -214,5 +217,5 @@ async def serve(settings: DevSettings, *, started: float,
     ``time.monotonic()`` at which the command began, so the time shown includes imports."""
     async with running(settings) as info:
         announce(banner(info, seconds=time.monotonic() - started,
-                        info_file=settings.state_dir / INFO_FILE))
+                        info_file=settings.state_dir / INFO_FILE, gpus=settings.gpus))
         await asyncio.Event().wait()

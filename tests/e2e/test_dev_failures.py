@@ -57,6 +57,7 @@ async def test_typos_fail_and_gpus_are_missing_by_default(
     """A typo is Failed with ErrImagePull, gpu-1 is unschedulable, and the log (INFO, asked
     for after the subcommand) has a phase-change line for each step."""
     dev = await start(stopping, tmp_path, "--log-level", "INFO")
+    assert any("no GPUs: gpu-1 pods stay unschedulable" in printed for printed in dev.lines)
     failed = await settles(dev, "typo", "infuseai/sklearn-prepackged:v0.1.0", "cpu-1",
                            "Failed", "Failed because of wrong image settings.")
     assert "ErrImagePull" in failed["message"] or "ImagePullBackOff" in failed["message"]
@@ -78,6 +79,7 @@ async def test_images_and_gpus_can_be_added(stopping: list[DevMode], tmp_path: P
     (tmp_path / ".model-gateway" / "images.txt").write_text("team/from-file\n")
     dev = await start(stopping, tmp_path, "--image", "team/from-flag:1", "--gpus", "1",
                       "--log-level", "INFO", "--log-format", "json")
+    assert any("local node    1 GPU\n" in printed for printed in dev.lines)
     await settles(dev, "flagged", "team/from-flag:1", "cpu-1", "Deployed", "")
     await settles(dev, "filed", "team/from-file:7", "cpu-1", "Deployed", "")
     deployed = await settles(dev, "gpu", DEMO, "gpu-1", "Deployed", "")
