@@ -28,6 +28,7 @@ from proxy.logformats import JsonFormatter, TextFormatter, text_value
 access_log = logging.getLogger("proxy.access")
 _root = logging.getLogger()
 _MSEC_FORMAT = TextFormatter.default_msec_format or "%s,%03d"
+_REMEMBERED_TEXTS = 4096
 
 
 class _Batch:
@@ -40,6 +41,7 @@ class _Batch:
         self._lines: list[str] = []
         self._second = -1
         self._second_text = ""
+        self._texts: dict[str, str] = {}
 
     def matches(self) -> bool:
         """Whether the handler and formatter are still those this batch imitates."""
@@ -54,7 +56,8 @@ class _Batch:
                                "logger": "proxy.access", "message": "request", **fields},
                               separators=(",", ":"), default=str)
         else:
-            pairs = " ".join(f"{key}={text_value(value)}" for key, value in fields.items())
+            text = self._text
+            pairs = " ".join([f"{key}={text(value)}" for key, value in fields.items()])
             line = f"{self._asctime(created)} INFO proxy.access: request {pairs}"
         if not self._lines:
             try:
@@ -81,6 +84,17 @@ class _Batch:
                 access_log.name, logging.INFO, __file__, 0, "request", (), None))
         finally:
             self.handler.release()
+
+    def _text(self, value: Any) -> str:
+        """``text_value``, remembered for strings: deployments, clients, paths repeat."""
+        if value.__class__ is not str:
+            return text_value(value)
+        text = self._texts.get(value)
+        if text is None:
+            if len(self._texts) >= _REMEMBERED_TEXTS:
+                self._texts.clear()
+            text = self._texts[value] = text_value(value)
+        return text
 
     def _asctime(self, created: float) -> str:
         """``logging.Formatter.formatTime`` for the default format, one strftime a second."""

@@ -57,18 +57,27 @@ _SLOW: Final = frozenset({b"upgrade", b"expect", b"transfer-encoding"})
 
 
 class _Head:
-    """One parsed request head, filled by httptools' callbacks."""
+    """The request head being parsed, filled by httptools' callbacks.
 
-    __slots__ = ("complete", "headers", "keep_alive", "method", "parser", "url", "version")
+    One per connection, with one parser: llhttp starts over after each complete message, and
+    the next head is parsed only once the current request is answered.
+    """
+
+    __slots__ = ("complete", "has_length", "headers", "keep_alive", "method", "parser", "url",
+                 "version")
 
     def __init__(self) -> None:
+        self.parser = httptools.HttpRequestParser(self)
+        self.reset()
+
+    def reset(self) -> None:
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.complete = False
+        self.has_length = False
         self.keep_alive = False
         self.method = ""
         self.version = ""
-        self.parser = httptools.HttpRequestParser(self)
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -134,6 +143,7 @@ class FastConnection(asyncio.Protocol):
         self._peer = ""
         self._local = ""
         self._buffer = bytearray()
+        self._head = _Head()
         self._waiting_body: tuple[_Head, int, int] | None = None
         self._busy = False
         self._answering = False  # some bytes of the current answer were written
@@ -269,7 +279,8 @@ class FastConnection(asyncio.Protocol):
         if head_end > MAX_HEAD:
             self._hand_off()
             return
-        head = _Head()
+        head = self._head
+        head.reset()
         try:
             head.parser.feed_data(bytes(buffer[:head_end]))
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):  # aiohttp answers
@@ -287,6 +298,7 @@ class FastConnection(asyncio.Protocol):
                 return
             if lower == b"content-length":
                 length = int(value)  # llhttp has checked it is one number
+                head.has_length = True
         if length > INLINE_BODY:
             self._hand_off()
             return
@@ -299,8 +311,9 @@ class FastConnection(asyncio.Protocol):
 
     def _start(self, head: _Head, head_end: int, length: int) -> None:
         buffer = self._buffer
-        has_length = any(name.lower() == b"content-length" for name, _ in head.headers)
-        body = bytes(buffer[head_end:head_end + length]) if has_length else None
+        body = bytes(buffer[head_end:head_end + length]) if head.has_length else None
+        if body:
+            head.parser.feed_data(body)  # ends the message, so the parser takes the next one
         del buffer[:head_end + length]
         self._busy = True
         self._answering = False
