@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from kubernetes_asyncio.client import ApiClient, Configuration
+from kubernetes_asyncio.client import ApiClient, Configuration, VersionApi
 from redis.asyncio import Redis
 
 from gateway.controller.running import ControllerProcess
@@ -142,7 +142,7 @@ async def answering(configuration: Configuration) -> None:
     async with ApiClient(configuration) as client:
         for _ in range(600):
             with contextlib.suppress(aiohttp.ClientError, OSError):
-                await client.call_api("/version", "GET", response_type="object")
+                await VersionApi(client).get_code()
                 return
             await asyncio.sleep(0.05)
     raise RuntimeError(f"the cluster at {configuration.host} did not answer")
