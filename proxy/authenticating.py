@@ -3,8 +3,9 @@
 Warm path: a keyed hash of the ``Authorization`` header as sent and a dict lookup in
 :class:`~proxy.cache.VerifiedCache` (:meth:`Authenticator.cached`), no parsing, no I/O.
 
-Cold path, once per (deployment, client, token) however many requests arrive together (they
-share one task): one pipelined Redis round trip fetches the client's hash, the data-plane
+Cold path, once per (deployment, client, token) and source address however many requests
+arrive together (they share one task; the address is part of the key because the limits
+are): one pipelined Redis round trip fetches the client's hash, the data-plane
 epoch and the failure counters of :mod:`proxy.loginlimits`. A (client, address) pair or an
 address past its limit gets 429 before any hashing; a client past its backoff threshold waits
 first; then passlib verifies in a thread pool, never on the event loop. An unknown client
@@ -77,7 +78,8 @@ class Authenticator:
         self._executor = executor
         self._limits = limits
         self._metrics = metrics
-        self._flights: dict[bytes, asyncio.Task[str]] = {}
+        # One check per credential and source address: the failure limits depend on both.
+        self._flights: dict[tuple[bytes, str], asyncio.Task[str]] = {}
         self._hit = metrics.cache.labels("hit")
         self._cached = metrics.auth.labels("cached")
 
@@ -103,11 +105,12 @@ class Authenticator:
             self._cached.inc()
             return entry.client
         self._metrics.cache.labels("miss").inc()
-        flight = self._flights.get(key)
+        flight_key = (key, address)
+        flight = self._flights.get(flight_key)
         if flight is None:
             flight = asyncio.create_task(self._check(key, deployment_id, credentials, address))
-            self._flights[key] = flight
-            flight.add_done_callback(lambda _: self._flights.pop(key, None))
+            self._flights[flight_key] = flight
+            flight.add_done_callback(lambda _: self._flights.pop(flight_key, None))
         # shield: a caller that goes away must not cancel the check others are waiting on.
         return await asyncio.shield(flight)
 

@@ -5,6 +5,7 @@ Source addresses come from X-Forwarded-For (one trusted hop), as behind the char
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -116,3 +117,21 @@ async def test_a_success_clears_only_its_own_pair(
     await fail(http, proxy, "app", A, 2)
     assert (await call(http, proxy, "app", new_token(), A)).status == 401
     assert (await call(http, proxy, "app", new_token(), A)).status == 429
+
+
+async def test_a_locked_out_address_does_not_share_its_refusal_with_a_clean_one(
+        start_proxy: StartProxy, redis: Redis, upstream: Upstream,
+        http: aiohttp.ClientSession) -> None:
+    """The same right token sent at the same moment from a locked pair's address and from a
+    clean one: the clean one passes every time (the locked one may be served from the cache
+    the clean one filled: a cached token meets no limit)."""
+    token = new_token()
+    proxy = await start(start_proxy, redis, upstream, {"app": token}, failed_login_limit=2,
+                        cache_ttl=0.1)
+    await fail(http, proxy, "app", A, 2)
+    for _ in range(5):
+        from_a, from_b = await asyncio.gather(call(http, proxy, "app", token, A),
+                                              call(http, proxy, "app", token, B))
+        assert from_b.status == 200
+        assert from_a.status in (429, 200)
+        await asyncio.sleep(0.15)  # past the cache TTL: the next round verifies again
