@@ -8,7 +8,7 @@ import base64
 import aiohttp
 import pytest
 from multidict import CIMultiDict
-from proxykit import CONTEXT, Upstream, basic, new_token, routed, url
+from proxykit import CONTEXT, StartProxy, Upstream, basic, new_token, routed, url
 from redis.asyncio import Redis
 
 from proxy.app import METRICS
@@ -89,6 +89,26 @@ async def test_wrong_tokens_and_unknown_clients_are_401(
                         headers={"Authorization": basic(client, new_token())}) as response:
         assert response.status == 401
     assert upstream.seen == []
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "aiohttp"])
+async def test_caller_sent_address_headers_never_reach_the_model(
+        start_proxy: StartProxy, redis: Redis, upstream: Upstream,
+        http: aiohttp.ClientSession, fast_path: bool) -> None:
+    """X-Real-IP, True-Client-IP and kin from the caller are dropped; the model learns the
+    caller's address from the proxy's X-Forwarded-For only."""
+    proxy = await start_proxy(fast_path=fast_path)
+    token = new_token()
+    await private(proxy, redis, upstream, {"app": token})
+    headers = {"Authorization": basic("app", token), "X-Real-IP": "10.6.6.6",
+               "True-Client-IP": "10.6.6.6", "x_real_ip": "10.6.6.6",
+               "X-Client-IP": "10.6.6.6"}
+    async with http.get(url(proxy.port, PATH), headers=headers) as response:
+        seen = await response.json()
+    assert not any("10.6.6.6" in value for _, value in seen["headers"])
+    forwarded_for = [value for name, value in seen["headers"]
+                     if name.lower() == "x-forwarded-for"]
+    assert forwarded_for == ["127.0.0.1"]
 
 
 async def test_spoofed_identity_headers_are_stripped_in_every_spelling(
