@@ -25,6 +25,7 @@ from gateway.dev.ports import PortInUse, check_ports
 from gateway.kube.connecting import NoKubernetesConfig
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.localcluster.images import ImageCatalog
+from gateway.localcluster.images import parse as parse_image
 from gateway.settings import SettingsError
 from proxy.logformats import LOG_FORMATS, LOG_LEVELS, LogSettings, configure
 from proxy.settings import ProxySettings
@@ -148,16 +149,15 @@ def _command(args: argparse.Namespace, log: LogSettings, *,
         settings = dataclasses.replace(LocalClusterSettings.from_env(os.environ), **overrides)
         return _run_localcluster(settings)
     if args.command == "dev":
-        from gateway.dev.images import invalid
+        problems = [f"--image: {image!r} is not an image reference"
+                    for image in args.image if parse_image(image, default_tag=None) is None]
+        if args.gpus < 0:
+            problems.append("--gpus: must be 0 or more")
+        if problems:  # before importing the whole product: a typo is answered at once
+            raise SettingsError(problems)
         from gateway.dev.running import DevSettings
         from gateway.dev.running import serve as serve_dev
 
-        problems = [f"--image: {image!r} is not an image reference"
-                    for image in invalid(args.image)]
-        if args.gpus < 0:
-            problems.append("--gpus: must be 0 or more")
-        if problems:
-            raise SettingsError(problems)
         dev = DevSettings(state_dir=args.state_dir, api_port=args.api_port,
                           proxy_port=args.proxy_port, kube_port=args.kube_port,
                           redis_url=args.redis_url, images=tuple(args.image), gpus=args.gpus)

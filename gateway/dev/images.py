@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from gateway.localcluster.images import ImageCatalog, parse
+from gateway.localcluster.images import ImageCatalog
 from gateway.sources import DEFAULT_INITIALIZERS
 
 IMAGES_FILE: Final = "images.txt"
@@ -23,11 +23,6 @@ DEMO_IMAGES: Final = (
     "infuseai/sklearn-prepackaged:v0.1.0",
     "infuseai/sklearn-prepackaged:v0.2.0",
 )
-
-
-def invalid(images: Iterable[str]) -> list[str]:
-    """The entries that are not image references (a flag's value, checked before start)."""
-    return [image for image in images if parse(image, default_tag=None) is None]
 
 
 def dev_catalog(state_dir: Path, extra: Iterable[str] = ()) -> ImageCatalog:
