@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proxy.environment import SettingsError
+from proxy.readdeadlines import ReadTimeouts
 from proxy.settings import MIB, ProxySettings
 
 
@@ -62,3 +63,33 @@ def test_repr_redacts_secrets() -> None:
         assert secret not in shown
     assert "redis://user:<redacted>@redis:6379/0" in shown
     assert "port=8080" in shown
+
+
+def test_login_limits_and_client_timeouts_are_read() -> None:
+    """The three failed-login limits, the backoff cap and the four client timeouts."""
+    settings = ProxySettings.from_env({
+        "MODEL_GATEWAY_PROXY_FAILED_LOGIN_LIMIT": "5",
+        "MODEL_GATEWAY_PROXY_FAILED_LOGIN_ADDRESS_LIMIT": "50",
+        "MODEL_GATEWAY_PROXY_FAILED_LOGIN_BACKOFF_AFTER": "8",
+        "MODEL_GATEWAY_PROXY_FAILED_LOGIN_BACKOFF_MAX": "0.5",
+        "MODEL_GATEWAY_PROXY_CLIENT_IDLE_TIMEOUT": "120",
+        "MODEL_GATEWAY_PROXY_CLIENT_HEADER_TIMEOUT": "5",
+        "MODEL_GATEWAY_PROXY_CLIENT_BODY_TIMEOUT": "20",
+        "MODEL_GATEWAY_PROXY_CLIENT_BODY_MIN_RATE": "1000",
+    })
+    assert (settings.failed_login_limit, settings.failed_login_address_limit,
+            settings.failed_login_backoff_after, settings.failed_login_backoff_max) == (
+        5, 50, 8, 0.5)
+    assert settings.client_timeouts == ReadTimeouts(idle=120, header=5, body=20,
+                                                    body_min_rate=1000)
+
+
+def test_an_address_limit_below_the_pair_limit_is_refused() -> None:
+    """The per-address limit must sit at or above the per-(client, address) one."""
+    with pytest.raises(SettingsError) as raised:
+        ProxySettings.from_env({"MODEL_GATEWAY_PROXY_FAILED_LOGIN_LIMIT": "20",
+                                "MODEL_GATEWAY_PROXY_FAILED_LOGIN_ADDRESS_LIMIT": "10",
+                                "MODEL_GATEWAY_PROXY_CLIENT_HEADER_TIMEOUT": "0"})
+    message = str(raised.value)
+    assert "MODEL_GATEWAY_PROXY_FAILED_LOGIN_ADDRESS_LIMIT" in message
+    assert "MODEL_GATEWAY_PROXY_CLIENT_HEADER_TIMEOUT" in message
