@@ -1,0 +1,147 @@
+/**
+ * Talking to the API: GraphQL over POST (with the session cookie and the CSRF header) and
+ * subscriptions over one lazily opened graphql-transport-ws connection. Expected failures come
+ * back as a {@link RequestFailed} whose errors keep the API's code and field, so a form can put
+ * each message next to the field it names.
+ */
+import { createClient, type Client } from "graphql-ws/client";
+import { documentFor, type MutationName, type QueryName, type SubscriptionName } from "./operations";
+
+export const CSRF_HEADER = "X-Model-Gateway-CSRF";
+
+export interface ErrorItem {
+  message: string;
+  extensions?: { code?: string; field?: string };
+}
+
+export class RequestFailed extends Error {
+  readonly errors: ErrorItem[];
+
+  constructor(errors: ErrorItem[]) {
+    super(errors.map((error) => error.message).join("; ") || "the request failed");
+    this.errors = errors;
+  }
+
+  get code(): string | undefined {
+    return this.errors[0]?.extensions?.code;
+  }
+
+  /** Messages keyed by the top-level input field they name (`env[2].name` → `env`). */
+  byField(): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const error of this.errors) {
+      const field = error.extensions?.field;
+      if (field === undefined) continue;
+      const key = field.split(/[.[]/)[0] ?? field;
+      found.set(key, [found.get(key), error.message].filter(Boolean).join("; "));
+    }
+    return found;
+  }
+
+  /** Messages that name no field. */
+  general(): string[] {
+    return this.errors.filter((error) => error.extensions?.field === undefined)
+      .map((error) => error.message);
+  }
+}
+
+type Listener = () => void;
+const signedOutListeners = new Set<Listener>();
+
+/** Called when the API says the session is gone (the page then shows the sign-in form). */
+export function onSignedOut(listener: Listener): () => void {
+  signedOutListeners.add(listener);
+  return () => signedOutListeners.delete(listener);
+}
+
+function signedOut(): void {
+  signedOutListeners.forEach((listener) => listener());
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+async function post(name: QueryName | MutationName,
+                    variables: Record<string, unknown>): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 [CSRF_HEADER]: "1" },
+      body: JSON.stringify({ query: documentFor(name), variables, operationName: name }),
+    });
+  } catch {
+    throw new RequestFailed([{ message: "The API cannot be reached. Check your connection and try again." }]);
+  }
+  if (response.status === 401) {
+    signedOut();
+    throw new RequestFailed([{ message: "You are signed out.", extensions: { code: "NOT_AUTH" } }]);
+  }
+  let body: { data?: unknown; errors?: ErrorItem[] };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    throw new RequestFailed([{ message: `The API answered ${response.status} without a GraphQL result.` }]);
+  }
+  if (body.errors !== undefined && body.errors.length > 0) throw new RequestFailed(body.errors);
+  if (!response.ok) throw new RequestFailed([{ message: `The API answered ${response.status}.` }]);
+  return body.data;
+}
+
+/** Run a query; the result is the `data` object. */
+export function query<T>(name: QueryName, variables: Record<string, unknown> = {}): Promise<T> {
+  return post(name, variables) as Promise<T>;
+}
+
+/** Run a mutation; the result is the `data` object. */
+export function mutate<T>(name: MutationName, variables: Record<string, unknown> = {}): Promise<T> {
+  return post(name, variables) as Promise<T>;
+}
+
+let socket: Client | null = null;
+
+function connection(): Client {
+  if (socket === null) {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = createClient({
+      url: `${scheme}//${location.host}/graphql`,
+      lazy: true,
+      lazyCloseTimeout: 3000,
+      retryAttempts: Number.MAX_SAFE_INTEGER,
+      shouldRetry: () => true,
+    });
+  }
+  return socket;
+}
+
+export interface Subscription<T> {
+  next(data: T): void;
+  error?(failure: RequestFailed): void;
+}
+
+/** Subscribe to one named subscription; returns the function that ends it. */
+export function subscribe<T>(name: SubscriptionName, variables: Record<string, unknown>,
+                             sink: Subscription<T>): () => void {
+  return connection().subscribe<T>(
+    { query: documentFor(name), variables, operationName: name },
+    {
+      next: (result) => {
+        if (result.errors !== undefined && result.errors.length > 0) {
+          sink.error?.(new RequestFailed(result.errors as ErrorItem[]));
+        } else if (result.data !== undefined && result.data !== null) {
+          sink.next(result.data);
+        }
+      },
+      error: (failure) => {
+        const errors = Array.isArray(failure) ? (failure as ErrorItem[])
+          : [{ message: "The live connection to the API was lost." }];
+        sink.error?.(new RequestFailed(errors));
+      },
+      complete: () => undefined,
+    },
+  );
+}

@@ -1,0 +1,121 @@
+/** The shapes the console reads from the API (the selections in operations.graphql). */
+
+export interface InstanceTypeRef {
+  id: string;
+  name: string | null;
+  displayName: string | null;
+}
+
+export interface InstanceType extends InstanceTypeRef {
+  description: string | null;
+  cpuLimit: number | null;
+  memoryLimit: number | null;
+  gpuLimit: number | null;
+  cpuRequest?: number | null;
+  memoryRequest?: number | null;
+}
+
+export interface EnvVar {
+  name: string | null;
+  value: string | null;
+}
+
+export interface DeploymentCard {
+  id: string;
+  name: string | null;
+  status: string | null;
+  endpoint: string | null;
+  groupId: string | null;
+  userName: string | null;
+  lastUpdatedTime: string | null;
+  stop: boolean | null;
+}
+
+export interface DeploymentSpec {
+  id: string;
+  name: string | null;
+  description: string | null;
+  updateMessage: string | null;
+  metadata: Record<string, string> | null;
+  stop: boolean | null;
+  userId: string | null;
+  userName: string | null;
+  groupId: string | null;
+  groupName: string | null;
+  endpoint: string | null;
+  modelImage: string | null;
+  modelURI: string | null;
+  replicas: number | null;
+  imagePullSecret: string | null;
+  lastUpdatedTime: string | null;
+  env: EnvVar[] | null;
+  endpointAccessType: string | null;
+  endpointClients: { name: string | null }[] | null;
+  instanceType: InstanceTypeRef | null;
+}
+
+export interface Pod {
+  name: string | null;
+  phase: string | null;
+  logEndpoint: string | null;
+}
+
+export interface Failure {
+  reason: string;
+  summary: string;
+  hint: string;
+  detail: string | null;
+}
+
+export interface Deployment extends DeploymentSpec {
+  status: string | null;
+  message: string | null;
+  availableReplicas: number | null;
+  creationTime: string | null;
+  pods: Pod[] | null;
+  failure?: Failure | null;
+}
+
+export interface HistoryItem {
+  time: string | null;
+  deployment: DeploymentSpec | null;
+}
+
+export interface Group {
+  id: string;
+  name: string | null;
+  displayName: string | null;
+  enabledDeployment: boolean | null;
+  maxDeploy: number | null;
+  deploymentsUsage: number | null;
+  instanceTypes: InstanceType[] | null;
+}
+
+export interface AdminGroup extends Omit<Group, "instanceTypes"> {
+  quotaCpu: number | null;
+  quotaGpu: number | null;
+  quotaMemory: number | null;
+  members: string[] | null;
+  instanceTypes: InstanceTypeRef[] | null;
+}
+
+export interface Me {
+  id: string;
+  username: string | null;
+  isAdmin: boolean | null;
+  effectiveGroups: Group[] | null;
+}
+
+export interface ApiToken {
+  id: string;
+  username: string;
+  admin: boolean;
+  createdAt: string;
+  expiresAt: string | null;
+  description: string | null;
+}
+
+export interface License {
+  exceeded: boolean;
+  warning: string | null;
+}

@@ -1,0 +1,161 @@
+/**
+ * The Deployments page (PrimeHub's overview): one card per deployment of the selected group,
+ * live. `Search by name` and `Deployed By Me` filter in the page, so typing stays instant with
+ * a thousand deployments; cards are drawn a page at a time.
+ */
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { messageOf, mutate, query } from "../api/client";
+import { useDeploymentList } from "../api/live";
+import type { DeploymentCard, License } from "../api/types";
+import { navigate } from "../router";
+import { useApp } from "../state";
+import { utc } from "../ui/format";
+import { Link } from "../ui/Link";
+import { Notice } from "../ui/Notice";
+import { StatusBadge } from "../ui/StatusBadge";
+
+const PAGE = 60;
+
+export function FeatureNotAvailable() {
+  return (
+    <Notice kind="info" title="Feature not available">
+      Model Deployment is not enabled for this group. Please contact your administrator to
+      enable it.
+    </Notice>
+  );
+}
+
+export function useLicense(): License | null {
+  const [license, setLicense] = useState<License | null>(null);
+  useEffect(() => {
+    query<{ deploymentLicense: License }>("DeploymentLicense")
+      .then((data) => setLicense(data.deploymentLicense), () => setLicense(null));
+  }, []);
+  return license;
+}
+
+export function LicenseWarning({ license }: { license: License | null }) {
+  if (license?.warning == null) return null;
+  return (
+    <Notice kind="warning" title="License warning">
+      {license.warning} Please contact your system administrator for assistance to upgrade your
+      license to run more models.
+    </Notice>
+  );
+}
+
+export function DeploymentListPage() {
+  const { me, group } = useApp();
+  const list = useDeploymentList(group?.enabledDeployment === false ? null : group?.id ?? null);
+  const license = useLicense();
+  const [search, setSearch] = useState("");
+  const [mine, setMine] = useState(false);
+  const [limit, setLimit] = useState(PAGE);
+  const [refreshing, setRefreshing] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+
+  useEffect(() => setLimit(PAGE), [search, mine, group?.id]);
+  const shown = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    return (list.items ?? []).filter((card) =>
+      (!mine || card.userName === me.username)
+      && (needle === "" || card.id.includes(needle) || (card.name ?? "").toLowerCase().includes(needle)));
+  }, [list.items, search, mine, me.username]);
+
+  if (group === null) {
+    return <Notice kind="info" title="No group">You are not a member of any group yet. Ask your administrator to add you to one.</Notice>;
+  }
+  if (group.enabledDeployment === false) {
+    return (<><h1>Deployments</h1><FeatureNotAvailable /></>);
+  }
+  const refresh = async (): Promise<void> => {
+    setRefreshing(true);
+    await list.refresh();
+    setRefreshing(false);
+  };
+  const toggle = async (card: DeploymentCard): Promise<void> => {
+    setActionError(null);
+    try {
+      const name = card.stop ? "StartDeployment" : "StopDeployment";
+      const field = card.stop ? "deployPhDeployment" : "stopPhDeployment";
+      const data = await mutate<Record<string, DeploymentCard>>(name, { id: card.id });
+      const updated = data[field];
+      if (updated) list.put(updated);
+    } catch (failure) {
+      setActionError(`${card.name ?? card.id}: ${messageOf(failure)}`);
+    }
+  };
+  return (
+    <section aria-labelledby="list-title">
+      <LicenseWarning license={license} />
+      <div class="page-head">
+        <h1 id="list-title">Deployments</h1>
+        <button type="button" class="primary" disabled={license?.exceeded === true}
+                onClick={() => navigate("/create")}>+ Create Deployment</button>
+      </div>
+      <div class="toolbar" role="search">
+        <label for="search" class="visually-hidden">Search by name</label>
+        <input id="search" type="search" placeholder="Search by name" value={search}
+               onInput={(event) => setSearch(event.currentTarget.value)} />
+        <label class="checkbox">
+          <input type="checkbox" checked={mine} onChange={(event) => setMine(event.currentTarget.checked)} />
+          Deployed By Me
+        </label>
+        <button type="button" onClick={refresh} disabled={refreshing}>Refresh</button>
+      </div>
+      {list.error && <Notice kind="error">{list.error}</Notice>}
+      {actionError && <Notice kind="error">{actionError}</Notice>}
+      {list.items === null ? <p role="status">Loading deployments…</p> : (
+        <>
+          <p class="muted" role="status">{countText(shown.length, list.items.length)}</p>
+          <ul class="cards" aria-label="Deployments">
+            {shown.slice(0, limit).map((card) => <Card key={card.id} card={card} onToggle={toggle} />)}
+          </ul>
+          {shown.length > limit && (
+            <button type="button" class="more" onClick={() => setLimit(limit + PAGE * 4)}>
+              Show more ({shown.length - limit} more)
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function countText(shown: number, total: number): string {
+  if (total === 0) return "No deployments in this group yet.";
+  const noun = total === 1 ? "deployment" : "deployments";
+  return shown === total ? `${total} ${noun}` : `${shown} of ${total} ${noun}`;
+}
+
+function Card({ card, onToggle }: { card: DeploymentCard; onToggle: (card: DeploymentCard) => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const href = `/deployments/${encodeURIComponent(card.id)}`;
+  const titleId = `card-${card.id}`;
+  const toggle = async (): Promise<void> => {
+    setBusy(true);
+    await onToggle(card);
+    setBusy(false);
+  };
+  return (
+    <li class="card deployment-card" aria-labelledby={titleId}>
+      <div class="card-head">
+        <h2 id={titleId}><Link href={href}>{card.name || card.id}</Link></h2>
+        <StatusBadge status={card.status} />
+      </div>
+      <dl class="facts">
+        <dt>Endpoint</dt>
+        <dd class="endpoint">{card.stop ? "—" : card.endpoint ?? "—"}</dd>
+        <dt>Last Updated</dt>
+        <dd>{utc(card.lastUpdatedTime)} by {card.userName ?? "—"}</dd>
+      </dl>
+      <div class="card-actions">
+        <Link href={href} class="button">Manage</Link>
+        <button type="button" disabled={busy} onClick={toggle}
+                aria-label={`${card.stop ? "Start" : "Stop"} ${card.name || card.id}`}>
+          {card.stop ? "Start" : "Stop"}
+        </button>
+      </div>
+    </li>
+  );
+}
