@@ -33,7 +33,9 @@ export class RequestFailed extends Error {
       const field = error.extensions?.field;
       if (field === undefined) continue;
       const key = field.split(/[.[]/)[0] ?? field;
-      found.set(key, [found.get(key), error.message].filter(Boolean).join("; "));
+      // "modelImage: must be ..." reads as "must be ..." beside the Model Image field
+      const message = error.message.startsWith(`${key}: `) ? error.message.slice(key.length + 2) : error.message;
+      found.set(key, [found.get(key), message].filter(Boolean).join("; "));
     }
     return found;
   }

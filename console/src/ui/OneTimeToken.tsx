@@ -12,7 +12,7 @@ export function OneTimeToken({ label, token, onDone }: Props) {
   return (
     <Notice kind="warning" title={label}>
       <p>This token is shown only once. Copy it now and keep it somewhere safe: it cannot be shown
-        again. If it is lost, delete it and create a new one.</p>
+        again. If it is lost, replace it with a new one.</p>
       <div class="token-row">
         <code class="token" aria-label={label}>{token}</code>
         <CopyButton text={token} />

@@ -90,10 +90,10 @@ export function GroupsPage() {
                 <td>{orDash(group.quotaGpu)}</td>
                 <td>{group.quotaMemory == null ? "—" : `${group.quotaMemory} GB`}</td>
                 <td>{(group.instanceTypes ?? []).map((type) => type.name).join(", ") || "—"}</td>
-                <td class="row-actions">
+                <td><div class="row-actions">
                   <button type="button" aria-label={`Edit group ${group.name}`} onClick={() => setEditing(group)}>Edit</button>
                   <button type="button" class="danger" aria-label={`Delete group ${group.name}`} onClick={() => setDeleting(group)}>Delete</button>
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>

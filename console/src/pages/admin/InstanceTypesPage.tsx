@@ -50,10 +50,10 @@ export function InstanceTypesPage() {
               <tr key={type.id}>
                 <td>{type.name}</td><td>{orDash(type.displayName)}</td><td>{orDash(type.description)}</td>
                 {NUMBERS.map((key) => <td key={key}>{orDash(type[key])}</td>)}
-                <td class="row-actions">
+                <td><div class="row-actions">
                   <button type="button" aria-label={`Edit instance type ${type.name}`} onClick={() => setEditing(type)}>Edit</button>
                   <button type="button" class="danger" aria-label={`Delete instance type ${type.name}`} onClick={() => setDeleting(type)}>Delete</button>
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>
