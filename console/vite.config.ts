@@ -1,6 +1,7 @@
-// The console's build: one page, hashed assets, written into the Python package so the wheel
-// ships it (gateway/console_dist, served by the API at "/"). No plugin is needed for Preact:
-// the JSX transform is told to import from preact (tsconfig's jsxImportSource).
+// The console's build: the console page and GraphiQL's page, hashed assets, written into the
+// Python package so the wheel ships them (gateway/console_dist, served by the API at "/" and
+// on a browser's GET /graphql). No plugin is needed for Preact: the JSX transform is told to
+// import from preact (tsconfig's jsxImportSource); GraphiQL's entry uses React without JSX.
 import { defineConfig } from "vite";
 
 export default defineConfig({
@@ -13,6 +14,9 @@ export default defineConfig({
     // The console must load offline and under a strict CSP: no inlined scripts or modules.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    rollupOptions: {
+      input: { index: "index.html", graphiql: "graphiql.html" },
+    },
   },
   server: { port: 25510, strictPort: true },
 });
