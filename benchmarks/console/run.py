@@ -170,8 +170,9 @@ def with_group(state: dict[str, Any], base: str, group: str) -> dict[str, Any]:
 
 
 def fresh_page(browser: Browser, base: str, state: dict[str, Any]) -> Page:
+    # bypass_csp: Playwright's wait_for_function polls with eval, which the page's CSP forbids
     context = browser.new_context(base_url=base, storage_state=state,  # type: ignore[arg-type]
-                                  viewport={"width": 1280, "height": 860})
+                                  viewport={"width": 1280, "height": 860}, bypass_csp=True)
     context.add_init_script(PROBE)
     return context.new_page()
 

@@ -30,13 +30,15 @@ export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
   const load = useCallback(async (): Promise<void> => {
     try {
-      const session = await currentSession();
+      // Both at once: a signed-out browser's `me` fails, and is then ignored.
+      const [session, answer] = await Promise.all([
+        currentSession(), query<{ me: Me }>("Me").catch((failure: unknown) => failure)]);
       if (session === null) {
         setPhase({ kind: "signed-out" });
         return;
       }
-      const { me } = await query<{ me: Me }>("Me");
-      setPhase({ kind: "ready", session, me });
+      if (answer instanceof Error) throw answer;
+      setPhase({ kind: "ready", session, me: (answer as { me: Me }).me });
     } catch (failure) {
       setPhase({ kind: "failed", message: messageOf(failure) });
     }

@@ -25,6 +25,11 @@ function newestFirst(a: DeploymentCard, b: DeploymentCard): number {
   return (b.lastUpdatedTime ?? "").localeCompare(a.lastUpdatedTime ?? "") || a.id.localeCompare(b.id);
 }
 
+/** The variables of the list query (and subscription) for one group. */
+export function listVariables(groupId: string): { where: { groupId_in: string[] } } {
+  return { where: { groupId_in: [groupId] } };
+}
+
 /** The deployments of one group, kept current by the `phDeployments` subscription. */
 export function useDeploymentList(groupId: string | null): LiveList {
   const cards = useRef(new Map<string, DeploymentCard>());
@@ -38,7 +43,7 @@ export function useDeploymentList(groupId: string | null): LiveList {
       setItems([...cards.current.values()].sort(newestFirst));
     });
   }, []);
-  const where = groupId === null ? null : { groupId_in: [groupId] };
+  const where = groupId === null ? null : listVariables(groupId).where;
 
   const load = useCallback(async (): Promise<DeploymentCard[] | null> => {
     if (where === null) return [];
@@ -81,7 +86,7 @@ export function useDeploymentList(groupId: string | null): LiveList {
       cards.current = new Map(found.map((card) => [card.id, card]));
       pending.splice(0).forEach(apply);
       loaded = true;
-      publish();
+      setItems([...cards.current.values()].sort(newestFirst)); // the first paint waits for no frame
     });
     return () => {
       stop();

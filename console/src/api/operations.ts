@@ -15,7 +15,7 @@ export type QueryName =
   | "Groups"
   | "InstanceTypes"
   | "ApiTokens"
-  | "DeploymentLicense";
+  | "License";
 
 export type MutationName =
   | "CreateDeployment"

@@ -29,6 +29,7 @@ export interface DeploymentCard {
   userName: string | null;
   lastUpdatedTime: string | null;
   stop: boolean | null;
+  failure?: { summary: string } | null;
 }
 
 export interface DeploymentSpec {
@@ -115,7 +116,10 @@ export interface ApiToken {
   description: string | null;
 }
 
+/** PrimeHub's licence query: the licensed number of running deployments and the usage. */
 export interface License {
-  exceeded: boolean;
-  warning: string | null;
+  licenseStatus: string | null;
+  expiredAt: string | null;
+  maxModelDeploy: number | null;
+  usage: { maxModelDeploy: number | null } | null;
 }

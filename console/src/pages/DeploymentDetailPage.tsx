@@ -9,6 +9,7 @@ import { useDeployment } from "../api/live";
 import type { Deployment } from "../api/types";
 import { navigate } from "../router";
 import { ConfirmDialog } from "../ui/ConfirmDialog";
+import { InlineCode } from "../ui/InlineCode";
 import { Link } from "../ui/Link";
 import { Notice } from "../ui/Notice";
 import { StatusBadge } from "../ui/StatusBadge";
@@ -73,8 +74,8 @@ export function DeploymentDetailPage({ id, tab }: { id: string; tab: string }) {
       </div>
       {actionError && <Notice kind="error">{actionError}</Notice>}
       {deployment.failure && (
-        <Notice kind="error" title={`Failed: ${deployment.failure.summary}`}>
-          <p>{deployment.failure.hint}</p>
+        <Notice kind="error" title={<>Failed: <InlineCode text={deployment.failure.summary} /></>}>
+          <p><InlineCode text={deployment.failure.hint} /></p>
           {deployment.failure.detail && <p class="muted">Details: {deployment.failure.detail}</p>}
         </Notice>
       )}

@@ -10,6 +10,7 @@ import type { DeploymentCard, License } from "../api/types";
 import { navigate } from "../router";
 import { useApp } from "../state";
 import { utc } from "../ui/format";
+import { InlineCode } from "../ui/InlineCode";
 import { Link } from "../ui/Link";
 import { Notice } from "../ui/Notice";
 import { StatusBadge } from "../ui/StatusBadge";
@@ -25,17 +26,36 @@ export function FeatureNotAvailable() {
   );
 }
 
-export function useLicense(): License | null {
-  const [license, setLicense] = useState<License | null>(null);
-  useEffect(() => {
-    query<{ deploymentLicense: License }>("DeploymentLicense")
-      .then((data) => setLicense(data.deploymentLicense), () => setLicense(null));
-  }, []);
-  return license;
+export interface LicenseState {
+  /** More deployments run than licensed plus PrimeHub's 10% grace: creating is disabled. */
+  exceeded: boolean;
+  warning: string | null;
 }
 
-export function LicenseWarning({ license }: { license: License | null }) {
-  if (license?.warning == null) return null;
+/** PrimeHub's rule: warn (and disable creating) past the licensed number plus 10%. */
+export function licenseState(license: License | null): LicenseState {
+  if (license === null) return { exceeded: false, warning: null };
+  const max = license.maxModelDeploy ?? -1;
+  const used = license.usage?.maxModelDeploy ?? 0;
+  if (max >= 0 && used > max * 1.1) {
+    return { exceeded: true, warning: `${used} deployments are running and the license allows ${max}.` };
+  }
+  if (license.licenseStatus === "expired") {
+    return { exceeded: false, warning: `The license expired on ${utc(license.expiredAt)}: deployments cannot be started.` };
+  }
+  return { exceeded: false, warning: null };
+}
+
+export function useLicense(): LicenseState {
+  const [license, setLicense] = useState<License | null>(null);
+  useEffect(() => {
+    query<{ license: License | null }>("License").then((data) => setLicense(data.license), () => setLicense(null));
+  }, []);
+  return licenseState(license);
+}
+
+export function LicenseWarning({ license }: { license: LicenseState }) {
+  if (license.warning === null) return null;
   return (
     <Notice kind="warning" title="License warning">
       {license.warning} Please contact your system administrator for assistance to upgrade your
@@ -90,7 +110,7 @@ export function DeploymentListPage() {
       <LicenseWarning license={license} />
       <div class="page-head">
         <h1 id="list-title">Deployments</h1>
-        <button type="button" class="primary" disabled={license?.exceeded === true}
+        <button type="button" class="primary" disabled={license.exceeded}
                 onClick={() => navigate("/create")}>+ Create Deployment</button>
       </div>
       <div class="toolbar" role="search">
@@ -143,6 +163,7 @@ function Card({ card, onToggle }: { card: DeploymentCard; onToggle: (card: Deplo
         <h2 id={titleId}><Link href={href}>{card.name || card.id}</Link></h2>
         <StatusBadge status={card.status} />
       </div>
+      {card.failure && <p class="card-failure"><InlineCode text={card.failure.summary} /></p>}
       <dl class="facts">
         <dt>Endpoint</dt>
         <dd class="endpoint">{card.stop ? "—" : card.endpoint ?? "—"}</dd>

@@ -2,7 +2,7 @@ import type { ComponentChildren } from "preact";
 
 interface Props {
   kind: "info" | "warning" | "error" | "success";
-  title?: string;
+  title?: ComponentChildren;
   children: ComponentChildren;
 }
 
