@@ -14,8 +14,15 @@ export default defineConfig({
     // The console must load offline and under a strict CSP: no inlined scripts or modules.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    // GraphiQL's editor (monaco) is megabytes; it loads only on its own page, never the console's.
+    chunkSizeWarningLimit: 4096,
     rollupOptions: {
       input: { index: "index.html", graphiql: "graphiql.html" },
+      onLog(level, log, handler) {
+        // React packages mark modules "use client" (for server rendering); it means nothing here.
+        if (log.code === "MODULE_LEVEL_DIRECTIVE") return;
+        handler(level, log);
+      },
     },
   },
   server: { port: 25510, strictPort: true },

@@ -90,6 +90,23 @@ class DevStack:
             result: dict[str, Any] = json.load(response)
         return result
 
+    def wait_refused(self, deployment_id: str, *, client: str, token: str,
+                     timeout: float = 30) -> None:
+        """Wait until the proxy turns the client away (401), as it must once it is deleted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.predict(deployment_id, client=client, token=token)
+            except urllib.error.HTTPError as error:
+                refused = error.code
+            else:
+                refused = None
+            if refused is not None:
+                assert refused == 401, refused
+                return
+            assert time.monotonic() < deadline, f"{client} was still let in"
+            time.sleep(0.2)
+
     def status_of(self, url: str) -> int:
         """The HTTP status of a GET (no cookies, no token)."""
         try:

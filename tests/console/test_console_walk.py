@@ -106,6 +106,12 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     screenshot(page, "08-history-view")
     dialog.get_by_role("button", name="Close").click()
 
+    page.get_by_role("tab", name="Clients").click()
+    page.get_by_role("button", name="Delete client my-app").click()
+    page.get_by_role("dialog", name="Delete client").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("No clients yet")).to_be_visible()
+    dev_stack.wait_refused(deployment_id, client="my-app", token=token)
+
     page.get_by_role("button", name="Stop").click()
     expect(header_status(page)).to_have_text("Stopped")
     page.get_by_role("button", name="Start").click()
