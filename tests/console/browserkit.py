@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,19 @@ class DevStack:
                 return
             assert time.monotonic() < deadline, f"{client} was still let in"
             time.sleep(0.2)
+
+    def signed_in_state(self) -> dict[str, Any]:
+        """Playwright storage state with a session cookie, got by ``POST /auth/session``."""
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            f"{self.base}/auth/session", method="POST",
+            data=json.dumps({"token": self.info["adminToken"]}).encode(),
+            headers={"Content-Type": "application/json", "X-Model-Gateway-CSRF": "1"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+            cookie = SimpleCookie(response.headers["Set-Cookie"])
+        return {"origins": [], "cookies": [{
+            "name": name, "value": morsel.value, "domain": "127.0.0.1", "path": "/",
+            "expires": -1, "httpOnly": True, "secure": False, "sameSite": "Strict"}
+            for name, morsel in cookie.items()]}
 
     def status_of(self, url: str) -> int:
         """The HTTP status of a GET (no cookies, no token)."""

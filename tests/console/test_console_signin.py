@@ -9,9 +9,15 @@ from playwright.sync_api import Browser, expect
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_the_one_time_link_is_spent(dev_stack: DevStack, session_state: dict[str, object]) -> None:
-    """The sign-in link in dev.json worked once (for the session) and is refused after."""
-    assert any(cookie["httpOnly"] for cookie in session_state["cookies"])  # type: ignore[index]
+def test_the_one_time_link_signs_in_once(browser: Browser, dev_stack: DevStack) -> None:
+    """dev.json's consoleUrl signs the admin in with an HttpOnly cookie, and only once."""
+    page, log = open_page(browser, base=dev_stack.base, state=None)
+    page.goto(dev_stack.info["consoleUrl"])
+    expect(page.get_by_role("heading", name="Deployments")).to_be_visible()
+    assert "code=" not in page.url
+    assert all(cookie["httpOnly"] for cookie in page.context.cookies())
+    page.context.close()
+    assert log.errors == []
     assert dev_stack.status_of(dev_stack.info["consoleUrl"]) == 400
 
 
