@@ -52,19 +52,26 @@ async def next_payload(payloads: asyncio.Queue[Any]) -> Any:
     return await asyncio.wait_for(payloads.get(), timeout=30)
 
 
+async def event_of(events: asyncio.Queue[Any], deployment_id: str) -> Any:
+    """The next event about one deployment (other tests' deployments share the group)."""
+    while (event := (await next_payload(events))["phDeployments"])["id"] != deployment_id:
+        pass
+    return event
+
+
 async def test_deployment_events_follow_the_list(dev_stack: DevStack) -> None:
     """DeploymentEvents reports a created deployment (ADDED) and its deletion (DELETED)."""
     async with subscription(dev_stack, "DeploymentEvents",
                             {"where": {"groupId_in": ["demo"]}}) as events:
         await asyncio.sleep(0.5)  # the subscription is registered before the change
         await asyncio.to_thread(dev_stack.create, "sub-list-one", wait=False)
-        first = (await next_payload(events))["phDeployments"]
-        assert (first["type"], first["id"]) == ("ADDED", "sub-list-one")
+        first = await event_of(events, "sub-list-one")
+        assert first["type"] == "ADDED"
         assert first["deployment"]["name"] == "sub-list-one"
         await asyncio.to_thread(dev_stack.gql, """mutation {
             deletePhDeployment(where: {id: "sub-list-one"}) { id } }""")
-        while (event := (await next_payload(events))["phDeployments"])["type"] != "DELETED":
-            assert event["id"] == "sub-list-one"
+        while (event := await event_of(events, "sub-list-one"))["type"] != "DELETED":
+            pass
         assert event["deployment"] is None
 
 
