@@ -26,6 +26,7 @@ from gateway.kube.connecting import NoKubernetesConfig
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 from gateway.localcluster.images import ImageCatalog
 from gateway.localcluster.images import parse as parse_image
+from gateway.migration import options as migration_options
 from gateway.settings import SettingsError
 from proxy.logformats import LOG_FORMATS, LOG_LEVELS, LogSettings, configure
 from proxy.settings import ProxySettings
@@ -90,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
                         parents=[common])
     commands.add_parser("proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)",
                         parents=[common])
+    migration_options.add_parser(commands, common)
     return command
 
 
@@ -168,6 +170,10 @@ def _command(args: argparse.Namespace, log: LogSettings, *,
         from gateway.api.settings import ApiSettings
 
         return _until_signal(serve_api(ApiSettings.from_env(os.environ)))
+    if args.command == "migrate-from-primehub":
+        from gateway.migration import command as migration
+
+        return migration.run(args, keycloak=migration.keycloak(args, os.environ))
     if args.command == "controller":
         from gateway.controller.running import serve as serve_controller
         from gateway.controller.settings import ControllerSettings

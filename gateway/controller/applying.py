@@ -68,12 +68,16 @@ class Writes:
 
     async def scale_to_zero(self, live: Object | None) -> None:
         """Take a live Deployment's pods away (its deployment cannot run)."""
-        if live is None or not live["spec"].get("replicas"):
+        await self.scale(live, replicas=0)
+
+    async def scale(self, live: Object | None, *, replicas: int) -> None:
+        """Set a live Deployment's replicas, touching nothing else (when they differ)."""
+        if live is None or (live["spec"].get("replicas") or 0) == replicas:
             return
         name = live["metadata"]["name"]
         stored = await self._kube.patch(DEPLOYMENTS, namespace=self._namespace, name=name,
-                                        body={"spec": {"replicas": 0}}, patch_type="merge",
-                                        field_manager=FIELD_MANAGER)
+                                        body={"spec": {"replicas": replicas}},
+                                        patch_type="merge", field_manager=FIELD_MANAGER)
         self.recent.remember(DEPLOYMENTS, name, before=live, after=stored)
         self._metrics.writes.labels("scale").inc()
 

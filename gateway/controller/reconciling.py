@@ -12,7 +12,8 @@ reads only the caches and writes only what differs:
 2. otherwise our finalizer is added if missing; the group and instance type are resolved (a
    problem is reported in PrimeHub's words and any running pods are scaled away);
 3. the children from :func:`~gateway.controller.desired.children` are server-side applied
-   (:mod:`~gateway.controller.applying`),
+   (:mod:`~gateway.controller.applying`; a Deployment adopted from PrimeHub keeps its pods
+   until the spec changes, :mod:`~gateway.controller.adopting`),
    each only when its content hash differs from the live one's (or a Deployment's replicas
    were changed by someone else): an unchanged spec makes no write, so neither does a
    restart;
@@ -44,7 +45,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.controller import desired, publishing, rollouts, status
+from gateway.controller import adopting, desired, publishing, rollouts, status
 from gateway.controller.applying import ChildNotOurs, Writes, content_annotation
 from gateway.controller.desired import Children, Unbuildable
 from gateway.controller.metrics import ControllerMetrics
@@ -240,8 +241,12 @@ class Controller:
                 view, group=context.group, instance_type=context.instance_type,
                 settings=self._settings, running=not view.spec.stop,
                 rollout=self._rollout(view, context.group, context.instance_type))
-            await self._writes.apply(DEPLOYMENTS, live=self._child(name), body=made.deployment,
-                                     owner_uid=view.uid)
+            live = self._child(name)
+            if adopting.kept(live, generation=generation):
+                await self._writes.scale(live, replicas=made.deployment["spec"]["replicas"])
+            else:
+                await self._writes.apply(DEPLOYMENTS, live=live, body=made.deployment,
+                                         owner_uid=view.uid)
             await self._writes.apply(SERVICES, body=made.service, owner_uid=view.uid,
                                      live=self._service(name))
         else:
@@ -250,7 +255,9 @@ class Controller:
         computed = status.compute(status.Observation(
             name=name, generation=generation, spec=obj["spec"], stopped=view.spec.stop,
             replicas=view.spec.predictor.replicas, previous=previous, problem=context.problem,
-            child=child, child_current=_current(child, made),
+            child=child, child_current=(adopting.current(child) if made is not None
+                                        and adopting.kept(child, generation=generation)
+                                        else _current(child, made)),
             pods=self.watches.pods_of(name), now=datetime.now(UTC)),
             base_url=self._settings.endpoint_base, deadline=self._settings.available_deadline)
         if computed.status != previous:

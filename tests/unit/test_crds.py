@@ -224,13 +224,16 @@ def test_bad_phdeployments_are_refused_at_the_right_field(change: Any, expected:
 
 
 def test_phdeployment_defaults_and_prunes_like_the_api_server() -> None:
-    """An endpoint without accessType is public; fields PrimeHub never had are dropped."""
+    """An endpoint without accessType is public; fields PrimeHub never had are dropped, and
+    PrimeHub's client token hashes survive (until the migration moves them)."""
     obj = _deployment()
     del obj["spec"]["endpoint"]["accessType"]
-    obj["spec"]["endpoint"]["clients"][0]["token"] = "$apr1$not-kept-in-the-resource"
+    obj["spec"]["endpoint"]["clients"][0]["token"] = "$apr1$kept-until-migrated"
+    obj["spec"]["endpoint"]["clients"][0]["secret"] = "never-part-of-the-shape"
     obj["spec"]["predictors"][0]["metadata"] = None
     pruned, causes = _admit("phdeployments.primehub.io", obj)
-    assert (pruned, causes) == (["spec.endpoint.clients[0].token"], [])
+    assert (pruned, causes) == (["spec.endpoint.clients[0].secret"], [])
+    assert obj["spec"]["endpoint"]["clients"][0]["token"] == "$apr1$kept-until-migrated"
     assert obj["spec"]["endpoint"]["accessType"] == "public"
     assert "metadata" not in obj["spec"]["predictors"][0]
 
