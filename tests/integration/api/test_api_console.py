@@ -26,6 +26,7 @@ WALK: list[tuple[str, Variables]] = [
     ("LicenseWarningBanner", lambda d: {}),
     ("LicenseDeployLimit", lambda d: {}),
     ("checkDeploymentAvail", lambda d: {"deploymentId": d}),
+    ("ImagePullSecretSelector", lambda d: {}),
     ("createPhDeployment", lambda d: {"data": {
         "id": d, "name": "console demo", "groupId": "team-a", "instanceType": "cpu-1",
         "modelImage": "infuseai/sklearn-prepackaged:v0.1.0", "modelURI": "", "replicas": 1,

@@ -40,9 +40,7 @@ from gateway.localcluster import LocalCluster, LocalClusterSettings
 from proxy.serving import RunningProxy, start
 from proxy.settings import ProxySettings
 
-pytestmark = [pytest.mark.timeout(120),
-              pytest.mark.skipif(shutil.which("htpasswd") is None,
-                                 reason="htpasswd (apache2-utils) is not installed")]
+pytestmark = pytest.mark.timeout(120)
 
 T = TypeVar("T")
 NAMESPACE = "default"
@@ -63,7 +61,9 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, within: float = 20.0)
 
 
 def htpasswd(client: str, token: str) -> str:
-    """The ``$apr1$`` hash ``htpasswd -m`` makes, as PrimeHub stored it."""
+    """The ``$apr1$`` hash ``htpasswd -m`` makes, as PrimeHub stored it (apache2-utils;
+    ``.ci/run`` installs it)."""
+    assert shutil.which("htpasswd"), "htpasswd is missing: apt-get install -y apache2-utils"
     made = subprocess.run(["htpasswd", "-nbm", client, token],  # noqa: S603, S607
                           capture_output=True, text=True, check=True)
     return made.stdout.strip().split(":", 1)[1]
