@@ -38,7 +38,7 @@ class _Batch:
         self.handler = handler
         self.formatter = handler.formatter
         self._json = isinstance(handler.formatter, JsonFormatter)
-        self._lines: list[str] = []
+        self.lines: list[str] = []
         self._second = -1
         self._second_text = ""
         self._texts: dict[str, str] = {}
@@ -59,17 +59,17 @@ class _Batch:
             text = self._text
             pairs = " ".join([f"{key}={text(value)}" for key, value in fields.items()])
             line = f"{self._asctime(created)} INFO proxy.access: request {pairs}"
-        if not self._lines:
+        if not self.lines:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
             except RuntimeError:  # no loop: write now
-                self._lines.append(line)
+                self.lines.append(line)
                 self.flush()
                 return
-        self._lines.append(line)
+        self.lines.append(line)
 
     def flush(self) -> None:
-        lines, self._lines = self._lines, []
+        lines, self.lines = self.lines, []
         if not lines:
             return
         terminator = self.handler.terminator
@@ -146,7 +146,8 @@ def log_access(*, request_id: str, address: str, method: str, path: str, deploym
         "seconds": round(time.perf_counter() - started, 6),
         "upstream_seconds": None if upstream_seconds is None else round(upstream_seconds, 6),
     }
-    batch = _current_batch()
+    # The setup is checked once per loop turn, when a batch starts.
+    batch = _batch if _batch is not None and _batch.lines else _current_batch()
     if batch is None:
         access_log.info("request", extra={"fields": fields})
     else:

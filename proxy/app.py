@@ -74,7 +74,7 @@ class Call:
     upstream_seconds: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per request, and frozen ones cost more to create
 class Admission:
     """A request that may go upstream: where to, and as which client (``None``: public)."""
 

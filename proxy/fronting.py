@@ -63,8 +63,8 @@ class _Head:
     the next head is parsed only once the current request is answered.
     """
 
-    __slots__ = ("complete", "has_length", "headers", "keep_alive", "method", "parser", "url",
-                 "version")
+    __slots__ = ("complete", "has_length", "headers", "keep_alive", "method", "parser", "read",
+                 "url", "version")
 
     def __init__(self) -> None:
         self.parser = httptools.HttpRequestParser(self)
@@ -78,6 +78,7 @@ class _Head:
         self.keep_alive = False
         self.method = ""
         self.version = ""
+        self.read: dict[bytes, bytes] = {}  # the first of each header in _READ
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -291,9 +292,12 @@ class FastConnection(asyncio.Protocol):
             self._hand_off()
             return
         length = 0
+        read = head.read
         for name, value in head.headers:
             lower = name.lower()
-            if lower in _SLOW:
+            if lower in _READ:
+                read.setdefault(lower, value)
+            elif lower in _SLOW:
                 self._hand_off()
                 return
             if lower == b"content-length":
@@ -323,11 +327,8 @@ class FastConnection(asyncio.Protocol):
     async def _serve(self, head: _Head, body: bytes | None) -> None:
         handler = self._front.handler
         method, keep_alive = head.method, head.keep_alive
-        wanted: dict[bytes, str] = {}
-        for name, value in head.headers:
-            lower = name.lower()
-            if lower in _READ and lower not in wanted:
-                wanted[lower] = value.decode("utf-8", "surrogateescape")
+        wanted = {name: value.decode("utf-8", "surrogateescape")
+                  for name, value in head.read.items()}
         raw_path = head.url.decode("utf-8", "surrogateescape")
         call = handler.begin(
             peer=self._peer, scheme="http", host=wanted.get(b"host", self._local),

@@ -50,7 +50,7 @@ _ID_COUNTER: Final = itertools.count(int.from_bytes(os.urandom(8)))
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs several times more to create
 class Forwarding:
     """Who called, as the upstream should be told and as rate limits should count."""
 

@@ -19,7 +19,7 @@ from itertools import accumulate
 from typing import Final
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Metric
+from prometheus_client import CollectorRegistry, Metric
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
@@ -48,10 +48,44 @@ class _Histogram:
         return list(zip(_BUCKET_LABELS, accumulate(self.counts), strict=True))
 
 
+class _Count:
+    """One counter's value (``inc`` as prometheus-client's children have it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+
+class CountFamily:
+    """A labelled counter as plain numbers, ``labels(...).inc()`` as prometheus-client's."""
+
+    def __init__(self, name: str, documentation: str, labelnames: list[str]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = labelnames
+        self.children: dict[tuple[str, ...], _Count] = {}
+
+    def labels(self, *values: str) -> _Count:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = _Count()
+        return child
+
+    def family(self) -> CounterMetricFamily:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for values, child in self.children.items():
+            family.add_metric(values, child.value)
+        return family
+
+
 class _RequestTally(Collector):
     """Requests and their latencies, counted as plain numbers and exported when scraped.
 
-    Why not prometheus-client's Counter and Histogram here: these run once or twice for every
+    Why not prometheus-client's Counter and Histogram here: these run several times for every
     request, and a child's lock, value object and bucket loop cost several times a dict update.
     The names, labels and buckets are those the client library would export.
     """
@@ -60,6 +94,7 @@ class _RequestTally(Collector):
         self.requests: dict[tuple[str, str, str, str], int] = {}
         self.request_seconds: dict[str, _Histogram] = {}
         self.upstream_seconds: dict[str, _Histogram] = {}
+        self.counts: list[CountFamily] = []
 
     def collect(self) -> Iterable[Metric]:
         requests = CounterMetricFamily(
@@ -77,6 +112,8 @@ class _RequestTally(Collector):
             for deployment, histogram in histograms.items():
                 family.add_metric([deployment], histogram.buckets(), histogram.total)
             yield family
+        for counter in self.counts:
+            yield counter.family()
 
 
 class ProxyMetrics:
@@ -84,11 +121,10 @@ class ProxyMetrics:
         self.registry = CollectorRegistry()
         self._tally = _RequestTally()
         self.registry.register(self._tally)
-        self.auth = Counter(
-            "proxy_auth", "Credential checks by outcome.", ["outcome"], registry=self.registry)
-        self.cache = Counter(
-            "proxy_credential_cache", "Verified-credential cache lookups by result.", ["result"],
-            registry=self.registry)
+        self.auth = CountFamily("proxy_auth", "Credential checks by outcome.", ["outcome"])
+        self.cache = CountFamily(
+            "proxy_credential_cache", "Verified-credential cache lookups by result.", ["result"])
+        self._tally.counts += [self.auth, self.cache]
 
     def observe_request(self, *, deployment: str, client: str, method: str, status: int,
                         seconds: float) -> None:

@@ -78,12 +78,12 @@ class UpstreamResponse:
         self._sender: asyncio.Task[None] | None = None
 
     async def wait_headers(self) -> None:
-        # A timer handle, not asyncio.timeout: this runs once per request on the hot path.
-        timer = self._loop.call_later(self._read_timeout, self._time_out, "no response headers")
+        connection = self._connection
+        connection.watch(self, self._read_timeout, "no response headers")
         try:
             await self._headers_ready
         finally:
-            timer.cancel()
+            connection.unwatch()
 
     def _time_out(self, what: str) -> None:
         self._fail(UpstreamTimeout(what))
@@ -104,12 +104,11 @@ class UpstreamResponse:
             if self.complete:
                 return b""
             self._waiter = self._loop.create_future()
-            timer = self._loop.call_later(self._read_timeout, self._time_out,
-                                          "upstream stopped sending")
+            self._connection.watch(self, self._read_timeout, "upstream stopped sending")
             try:
                 await self._waiter
             finally:
-                timer.cancel()
+                self._connection.unwatch()
                 self._waiter = None
         chunk = self._chunks.popleft()
         self._buffered -= len(chunk)
@@ -179,6 +178,11 @@ class _Connection(asyncio.Protocol):
         # One parser for the connection's life: llhttp starts over after each complete
         # message, and a connection is reused only after one.
         self._reusable_parser = httptools.HttpResponseParser(self)
+        self._loop = asyncio.get_running_loop()
+        self._watched: UpstreamResponse | None = None
+        self._deadline = 0.0
+        self._what = ""
+        self._timer: asyncio.TimerHandle | None = None
         self._interim = False
         self._reason = ""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -225,6 +229,31 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def watch(self, response: UpstreamResponse, timeout: float, what: str) -> None:
+        """Time ``response`` out after ``timeout`` s unless :meth:`unwatch` comes first.
+
+        One timer serves all the exchanges of the connection, moved forward only when it
+        fires early: a timer made and cancelled per request showed in the profile.
+        """
+        self._watched, self._what = response, what
+        self._deadline = self._loop.time() + timeout
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._deadline, self._check_deadline)
+
+    def unwatch(self) -> None:
+        self._watched = None
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        response = self._watched
+        if response is None or self.closed:
+            return
+        if self._loop.time() >= self._deadline:
+            self._watched = None
+            response._time_out(self._what)
+        else:
+            self._timer = self._loop.call_at(self._deadline, self._check_deadline)
+
     def pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None and not self.closed:
             self._reading_paused = True
@@ -257,6 +286,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._drain is not None and not self._drain.done():
             self._drain.set_exception(UpstreamFailed("connection closed while sending"))
         response = self._response
