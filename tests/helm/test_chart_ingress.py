@@ -10,7 +10,7 @@ from chartkit import NAMESPACE, PREFIX, Rendered, containers, env_of
 from gateway.api.server import build_app
 from gateway.api.settings import ApiSettings
 
-CONSOLE_PATHS = ("/", "/create", "/deployments/", "/admin/", "/assets/")
+CONSOLE_PATHS = ("/", "/create", "/deployments/", "/admin/", "/assets/", "/sign-in")
 
 
 def _env(rendered: Rendered, component: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def test_the_console_is_routed_to_the_api(rendered_scenarios: dict[str, Rendered
     """The console's page, its routes, assets and sign-in reach the API; `/` only exactly."""
     (ingress,) = rendered_scenarios["ingress-tls"].of_kind("Ingress")
     paths = ingress["spec"]["rules"][0]["http"]["paths"]
-    for url in ("/", "/create", "/deployments/iris/logs", "/admin/groups",
+    for url in ("/", "/create", "/deployments/iris/logs", "/admin/groups", "/sign-in",
                 "/assets/index-1a2b.js", "/auth/session", "/auth/link", "/graphql"):
         (path,) = [path for path in paths if _routes(path, url)]
         assert path["backend"]["service"]["name"] == f"{PREFIX}-api", url

@@ -48,14 +48,23 @@ def _stages() -> list[list[tuple[str, str]]]:
     return stages
 
 
-def _copied_sources() -> list[str]:
-    """What the build stage copies from the build context."""
-    (build, *_) = _stages()
+def _stage(name: str) -> list[tuple[str, str]]:
+    """The instructions of the stage ``FROM ... AS <name>``."""
+    (found,) = [stage for stage in _stages() if stage[0][1].endswith(f" AS {name}")]
+    return found
+
+
+def _copies(stage: list[tuple[str, str]]) -> list[str]:
     sources: list[str] = []
-    for name, arguments in build:
+    for name, arguments in stage:
         if name == "COPY" and "--from" not in arguments:
             sources += arguments.split()[:-1]
     return sources
+
+
+def _copied_sources() -> list[str]:
+    """What the build stage copies from the build context (the package's sources)."""
+    return _copies(_stage("build"))
 
 
 def test_hadolint_finds_nothing() -> None:
@@ -69,15 +78,32 @@ def test_hadolint_finds_nothing() -> None:
 
 
 def test_image_is_multi_stage_on_a_slim_base() -> None:
-    """A build stage and a runtime stage, both on the slim Python image the ARG names."""
+    """A console stage on Node, then a build stage and a runtime stage, both on the slim
+    Python image the ARG names; only the build's virtualenv reaches the runtime."""
     stages = _stages()
-    assert len(stages) == 2
-    base = next(args for name, args in _instructions() if name == "ARG")
-    assert base.startswith("PYTHON_IMAGE=python:3.11-slim")
-    assert stages[0][0] == ("FROM", "${PYTHON_IMAGE} AS build")
-    assert stages[1][0] == ("FROM", "${PYTHON_IMAGE}")
-    runtime = dict(stages[1])
+    assert len(stages) == 3
+    arguments = dict(args.split("=", 1) for name, args in _instructions() if name == "ARG")
+    assert arguments["PYTHON_IMAGE"].startswith("python:3.11-slim")
+    assert arguments["NODE_IMAGE"].startswith("node:20-bookworm-slim")
+    assert [stage[0] for stage in stages] == [
+        ("FROM", "${NODE_IMAGE} AS console"), ("FROM", "${PYTHON_IMAGE} AS build"),
+        ("FROM", "${PYTHON_IMAGE}")]
+    runtime = dict(stages[2])
     assert runtime["COPY"] == "--from=build /opt/model-gateway /opt/model-gateway"
+
+
+def test_the_console_is_built_in_its_own_stage() -> None:
+    """npm installs from the lock file and builds in the console stage; the build stage takes
+    only the built files and skips setup.py's npm hook."""
+    console = _stage("console")
+    runs = [args for name, args in console if name == "RUN"]
+    assert runs == ["npm ci --no-audit --no-fund", "npm run build"]
+    assert _copies(console) == ["console/package.json", "console/package-lock.json",
+                                "console/"]
+    build = _stage("build")
+    assert ("COPY", "--from=console /src/gateway/console_dist/ gateway/console_dist/") in build
+    environment = " ".join(args for name, args in build if name == "ENV")
+    assert "MODEL_GATEWAY_SKIP_CONSOLE_BUILD=1" in environment
 
 
 def test_image_runs_as_the_charts_non_root_user(default: Rendered) -> None:
@@ -108,9 +134,13 @@ def test_build_context_is_only_what_is_copied() -> None:
              if line.strip() and not line.startswith("#")]
     assert lines[0] == "*"
     included = {line[1:] for line in lines if line.startswith("!")}
-    assert included == set(_copied_sources())
-    for source in _copied_sources():
+    copied = _copied_sources() + _copies(_stage("console"))
+    assert included == {source for source in copied
+                        if not any(source != other and source.startswith(other)
+                                   for other in copied)}
+    for source in copied:
         assert (REPO / source).exists(), source
+    assert {"console/node_modules", "gateway/console_dist"} <= set(lines)  # built locally
 
 
 @pytest.fixture(scope="module")
