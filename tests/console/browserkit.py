@@ -152,10 +152,36 @@ def open_page(browser: Browser, *, base: str,
     return page, ConsoleLog(page)
 
 
+# Visible form controls without a visible, non-empty <label>, and visible buttons, links and
+# tabs without a name (text or aria-label).
+UNLABELLED = """() => {
+  const visible = (el) => el.getClientRects().length > 0;
+  const problems = [];
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (el.type === 'hidden' || !visible(el)) continue;
+    const shown = [...(el.labels || [])].filter((l) => visible(l) && l.textContent.trim());
+    if (shown.length === 0) problems.push(`${el.tagName.toLowerCase()}#${el.id}: no label`);
+  }
+  for (const el of document.querySelectorAll('button, a[href], [role=tab]')) {
+    if (!visible(el)) continue;
+    if (!(el.getAttribute('aria-label') || el.textContent || '').trim())
+      problems.push(`${el.outerHTML.slice(0, 80)} has no name`);
+  }
+  return problems;
+}"""
+
+
 def screenshot(page: Page, name: str) -> None:
-    """Save what the page shows (tests/console/screenshots/, git-ignored) for a person to see."""
+    """Save what the page shows (tests/console/screenshots/, git-ignored) for a person."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def record_page(page: Page, name: str) -> None:
+    """A screenshot of one of the console's pages, and a check that every control on it has a
+    visible label or a name."""
+    screenshot(page, name)
+    assert page.evaluate(UNLABELLED) == []
 
 
 def mark_no_reload(page: Page) -> None:

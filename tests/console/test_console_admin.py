@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browserkit import DevStack, screenshot
+from browserkit import DevStack, record_page
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(120)
@@ -20,7 +20,7 @@ def test_groups_enable_deployment_and_set_limits(page: Page, dev_stack: DevStack
     dialog.get_by_label("CPU Quota").fill("8")
     dialog.get_by_label("Memory Quota (GB)").fill("16")
     dialog.get_by_label("CPU 1 (cpu-1)").check()
-    screenshot(page, "12-admin-group-dialog")
+    record_page(page, "12-admin-group-dialog")
     dialog.get_by_role("button", name="Save").click()
     row = page.get_by_role("row").filter(has_text="science")
     expect(row).to_contain_text("Enabled")
@@ -30,7 +30,7 @@ def test_groups_enable_deployment_and_set_limits(page: Page, dev_stack: DevStack
     page.get_by_role("dialog").get_by_label("Enable Model Deployment").uncheck()
     page.get_by_role("dialog").get_by_role("button", name="Save").click()
     expect(row).to_contain_text("Disabled")
-    screenshot(page, "13-admin-groups")
+    record_page(page, "13-admin-groups")
     group = dev_stack.gql(
         """{ group(where: {id: "science"}) { enabledDeployment maxDeploy quotaCpu } }""")
     assert group["group"] == {"enabledDeployment": False, "maxDeploy": 3, "quotaCpu": 8.0}
@@ -60,7 +60,7 @@ def test_instance_types_are_created_and_deleted(page: Page, dev_stack: DevStack)
     dialog.get_by_role("button", name="Save").click()
     row = page.get_by_role("row").filter(has_text="cpu-tiny")
     expect(row).to_contain_text("Tiny")
-    screenshot(page, "14-admin-instance-types")
+    record_page(page, "14-admin-instance-types")
     page.get_by_role("button", name="Delete instance type cpu-tiny").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(row).to_have_count(0)
@@ -81,7 +81,7 @@ def test_api_tokens_are_issued_once_and_revoked(page: Page, dev_stack: DevStack)
     assert dev_stack.gql("{ me { username } }", token=token)["me"]["username"] == "carol"
     row = page.get_by_role("row").filter(has_text="for the notebook")
     expect(row).to_contain_text("2099-12-31 23:59:59 UTC")
-    screenshot(page, "15-admin-api-tokens")
+    record_page(page, "15-admin-api-tokens")
     page.get_by_role("button", name="I have saved it").click()
     expect(page.get_by_text(token)).to_have_count(0)
     row.get_by_role("button", name="Revoke").click()

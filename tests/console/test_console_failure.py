@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browserkit import DevStack, mark_no_reload, reloaded, screenshot
+from browserkit import DevStack, mark_no_reload, record_page, reloaded
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(120)
@@ -21,7 +21,7 @@ def test_failure_is_explained_live(page: Page, dev_stack: DevStack) -> None:
     expect(alert).to_contain_text(BROKEN_IMAGE)
     expect(alert).to_contain_text("pull secret")
     assert not reloaded(page)
-    screenshot(page, "17-detail-failed")
+    record_page(page, "17-detail-failed")
     page.goto("/")
     card = page.get_by_role("listitem").filter(
         has=page.get_by_role("heading", name="broken-one", exact=True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browserkit import DevStack, screenshot
+from browserkit import DevStack, record_page
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(120)
@@ -35,7 +35,7 @@ def test_api_errors_appear_next_to_the_field_they_name(page: Page, dev_stack: De
     described = image.get_attribute("aria-describedby") or ""
     assert "modelImage-error" in described.split()
     expect(image).to_be_focused()
-    screenshot(page, "11-form-field-error")
+    record_page(page, "11-form-field-error")
 
 
 def test_required_fields_are_checked_before_sending(page: Page) -> None:

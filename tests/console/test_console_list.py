@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browserkit import DevStack, mark_no_reload, reloaded, screenshot
+from browserkit import DevStack, mark_no_reload, record_page, reloaded
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.timeout(180)
@@ -27,7 +27,7 @@ def test_cards_show_name_endpoint_last_update_and_status(page: Page, dev_stack: 
     expect(one).to_contain_text("by admin")
     expect(one).to_contain_text("UTC")
     expect(one.locator(".status")).to_have_text("Deployed")
-    screenshot(page, "01-list")
+    record_page(page, "01-list")
 
 
 def test_list_follows_changes_without_reloading(page: Page, dev_stack: DevStack) -> None:
@@ -61,10 +61,10 @@ def test_search_by_name_and_deployed_by_me(page: Page, dev_stack: DevStack) -> N
     dev_stack.create("beta-search", wait=False, token=dev_stack.user_token("bea"))
     page.goto("/")
     expect(card(page, "beta-search")).to_have_count(1)
-    page.get_by_placeholder("Search by name").fill("ALPHA-S")
+    page.get_by_label("Search by name").fill("ALPHA-S")
     expect(card(page, "alpha-search")).to_have_count(1)
     expect(card(page, "beta-search")).to_have_count(0)
-    page.get_by_placeholder("Search by name").fill("")
+    page.get_by_label("Search by name").fill("")
     page.get_by_label("Deployed By Me").check()
     expect(card(page, "alpha-search")).to_have_count(1)
     expect(card(page, "beta-search")).to_have_count(0)
@@ -81,7 +81,7 @@ def test_group_switcher_and_feature_not_available(page: Page, dev_stack: DevStac
     expect(page.get_by_text("Feature not available")).to_be_visible()
     expect(page.get_by_text("Model Deployment is not enabled for this group.")).to_be_visible()
     expect(page.get_by_role("button", name="+ Create Deployment")).to_have_count(0)
-    screenshot(page, "10-feature-not-available")
+    record_page(page, "10-feature-not-available")
     page.get_by_label("Group:").select_option(label="Demo")
     expect(page.get_by_role("button", name="+ Create Deployment")).to_be_visible()
 

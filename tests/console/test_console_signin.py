@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browserkit import DevStack, open_page, screenshot
+from browserkit import DevStack, open_page, record_page
 from playwright.sync_api import Browser, expect
 
 pytestmark = pytest.mark.timeout(120)
@@ -26,7 +26,7 @@ def test_sign_in_with_a_pasted_token_and_sign_out(browser: Browser, dev_stack: D
     page, log = open_page(browser, base=dev_stack.base, state=None)
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    screenshot(page, "00-sign-in")
+    record_page(page, "00-sign-in")
     token = dev_stack.info["adminToken"]
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Sign in").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browserkit import DevStack, mark_no_reload, reloaded, screenshot
+from browserkit import DevStack, mark_no_reload, record_page, reloaded
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.timeout(300)
@@ -41,7 +41,7 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     page.get_by_label("Replicas").fill("1")
     page.get_by_label("Private Access").check()
     page.get_by_label("Update Message").fill("first version")
-    screenshot(page, "02-create-form")
+    record_page(page, "02-create-form")
     page.get_by_role("button", name="Deploy").click()
 
     expect(page).to_have_url(re.compile(f"/deployments/{deployment_id}$"))
@@ -54,7 +54,7 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     sample = page.get_by_label("curl sample")
     expect(sample).to_contain_text(f"/deployment/{deployment_id}/api/v1.0/predictions")
     expect(sample).to_contain_text("-u <client-name>:<client-token>")
-    screenshot(page, "03-detail-information")
+    record_page(page, "03-detail-information")
 
     page.get_by_role("tab", name="Clients").click()
     page.get_by_label("Client Name").fill("my-app")
@@ -62,7 +62,7 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     token_view = page.get_by_label("Client Token for my-app")
     expect(token_view).to_be_visible()
     expect(page.get_by_text("This token is shown only once.")).to_be_visible()
-    screenshot(page, "04-detail-clients-token")
+    record_page(page, "04-detail-clients-token")
     token = token_view.inner_text().strip()
     answer = dev_stack.predict(deployment_id, client="my-app", token=token)
     assert answer["meta"]["tags"]["x-forwarded-user"] == "my-app"
@@ -80,7 +80,7 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     saved = download.value.path().read_text()
     assert saved.count("user=my-app") == 2
     page.get_by_role("button", name="Scroll to Bottom").click()
-    screenshot(page, "05-detail-logs")
+    record_page(page, "05-detail-logs")
 
     page.get_by_role("button", name="Update").click()
     expect(page.get_by_label("Deployment Name")).to_have_attribute("readonly", "")
@@ -88,7 +88,7 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     expect(page.get_by_label("Group", exact=True)).to_have_attribute("readonly", "")
     page.get_by_label("Model Image").fill("infuseai/sklearn-prepackaged:v0.2.0")
     page.get_by_label("Update Message").fill("new model")
-    screenshot(page, "06-update-form")
+    record_page(page, "06-update-form")
     page.get_by_role("button", name="Update").click()
     expect(page).to_have_url(re.compile(f"/deployments/{deployment_id}$"))
     expect(page.get_by_text("infuseai/sklearn-prepackaged:v0.2.0")).to_be_visible()
@@ -98,12 +98,12 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     rows = page.get_by_role("row")
     expect(rows.filter(has_text="new model")).to_have_count(1)
     expect(rows.filter(has_text="first version")).to_have_count(1)
-    screenshot(page, "07-detail-history")
+    record_page(page, "07-detail-history")
     rows.filter(has_text="new model").get_by_role("button", name="View").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("infuseai/sklearn-prepackaged:v0.2.0")
     expect(dialog.get_by_role("definition").filter(has_text="my-app")).to_have_count(1)
-    screenshot(page, "08-history-view")
+    record_page(page, "08-history-view")
     dialog.get_by_role("button", name="Close").click()
 
     page.get_by_role("tab", name="Clients").click()
@@ -121,7 +121,7 @@ def test_deployment_lifecycle_through_the_console(page: Page, dev_stack: DevStac
     confirm = page.get_by_role("dialog", name="Delete Deployment")
     expect(confirm.get_by_role("button", name="Delete")).to_be_disabled()
     confirm.get_by_label("Type Iris Walk to confirm").fill("Iris Walk")
-    screenshot(page, "09-delete-confirm")
+    record_page(page, "09-delete-confirm")
     confirm.get_by_role("button", name="Delete").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("link", name="Iris Walk")).to_have_count(0)

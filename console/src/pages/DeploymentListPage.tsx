@@ -114,8 +114,8 @@ export function DeploymentListPage() {
                 onClick={() => navigate("/create")}>+ Create Deployment</button>
       </div>
       <div class="toolbar" role="search">
-        <label for="search" class="visually-hidden">Search by name</label>
-        <input id="search" type="search" placeholder="Search by name" value={search}
+        <label for="search" class="toolbar-label">Search by name</label>
+        <input id="search" type="search" placeholder="Name or ID" value={search}
                onInput={(event) => setSearch(event.currentTarget.value)} />
         <label class="checkbox">
           <input type="checkbox" checked={mine} onChange={(event) => setMine(event.currentTarget.checked)} />

@@ -38,7 +38,8 @@ export function Tabs({ label, tabs, current, children }: Props) {
       <div role="tablist" aria-label={label} onKeyDown={onKey}>
         {tabs.map((tab) => (
           <a key={tab.id} id={`tab-${tab.id}`} role="tab" href={tab.href}
-             aria-selected={tab.id === current} aria-controls={`panel-${tab.id}`}
+             aria-selected={tab.id === current}
+             aria-controls={tab.id === current ? `panel-${tab.id}` : undefined}
              tabIndex={tab.id === current ? 0 : -1}
              onClick={(event) => { event.preventDefault(); navigate(tab.href, { replace: true }); }}>
             {tab.label}
