@@ -8,7 +8,10 @@ reason runs against the local cluster alone.
 
 Isolation differs by backend, invisibly to the tests: a local test has a cluster of its own and
 works in ``default``; a real test works in a fresh namespace (``ns``), and any Namespace or
-CustomResourceDefinition it creates is deleted after it, so fixed names can be reused.
+CustomResourceDefinition it creates is deleted after it, so fixed names can be reused. A real
+namespace is handed over once the controller manager has added what it adds to every
+namespace (the ``kube-root-ca.crt`` ConfigMap, the ``default`` ServiceAccount); the local
+cluster adds neither, and no test here depends on them.
 """
 
 from __future__ import annotations
@@ -88,6 +91,14 @@ async def ns(backend: str, kube: ApiClient) -> AsyncIterator[str]:
     name = f"conformance-{uuid.uuid4().hex[:10]}"
     core = CoreV1Api(kube)
     await core.create_namespace({"metadata": {"name": name}})
+
+    async def settled() -> None:
+        # What kube-controller-manager adds to every new namespace, in place before the test
+        # starts, so no test's watch sees it arrive.
+        await core.read_namespaced_config_map("kube-root-ca.crt", name)
+        await core.read_namespaced_service_account("default", name)
+
+    await eventually(settled)
     yield name
     with contextlib.suppress(ApiException):
         await core.delete_namespace(name)
