@@ -30,7 +30,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from proxy.accesslog import log_access
-from proxy.authenticating import Authenticator, LockedOut, Unauthenticated, Unavailable
+from proxy.authenticating import (
+    Authenticator,
+    Expired,
+    LockedOut,
+    Unauthenticated,
+    Unavailable,
+)
 from proxy.cache import VerifiedCache
 from proxy.credentials import MalformedCredentials, parse_basic
 from proxy.forwarding import Forwarder
@@ -71,6 +77,7 @@ class Call:
     started: float
     deployment: str = ""
     client: str = ""
+    refused: str = ""  # why credentials were refused, when the status does not say it
     upstream_seconds: float | None = None
 
 
@@ -136,8 +143,7 @@ class ProxyHandler:
         call.deployment = deployment_id
         client: str | None = None
         if route.access is Access.PRIVATE:
-            outcome = await self._authenticate(authorization, deployment_id,
-                                               call.forwarded.address)
+            outcome = await self._authenticate(authorization, call)
             if isinstance(outcome, Problem):
                 return outcome
             client = call.client = outcome
@@ -164,7 +170,7 @@ class ProxyHandler:
         log_access(request_id=call.request_id, address=call.forwarded.address, method=method,
                    path=raw_path.partition("?")[0], deployment=call.deployment,
                    client=call.client, status=status, started=call.started,
-                   upstream_seconds=call.upstream_seconds)
+                   upstream_seconds=call.upstream_seconds, refused=call.refused)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         headers = request.headers
@@ -199,8 +205,8 @@ class ProxyHandler:
             forwarding=call.forwarded, request_id=call.request_id)
         return response
 
-    async def _authenticate(self, authorization: str | None, deployment_id: str,
-                            address: str) -> str | Problem:
+    async def _authenticate(self, authorization: str | None, call: Call) -> str | Problem:
+        deployment_id = call.deployment
         if authorization is not None:
             client = self._authenticator.cached(deployment_id, authorization)
             if client is not None:
@@ -216,7 +222,10 @@ class ProxyHandler:
         try:
             return await self._authenticator.authenticate(
                 deployment_id=deployment_id, authorization=authorization or "",
-                credentials=credentials, address=address)
+                credentials=credentials, address=call.forwarded.address)
+        except Expired:
+            call.refused = "expired"
+            return unauthorized("the client token has expired")
         except Unauthenticated:
             return unauthorized("invalid client credentials")
         except LockedOut as locked:

@@ -13,6 +13,13 @@ costs a dummy verification too, so timing does not tell which client names exist
 increments the three counters (each created with the window as TTL); a success clears the
 pair's counter, and a legacy hash is upgraded and the replacement recorded for the controller.
 
+Expiry: a client's credential may list several hashes, each with its expiry
+(:func:`proxy.records.decode_credential`). A token that matches only an expired one is
+refused as :class:`Expired` (401, and the access line says so); it counts no failed login,
+since whoever sent it once held the right token, and a client that keeps sending it after a
+rotation must not lock its own address out of the new one. A success is cached no longer
+than its key has left, so a cached token stops working at its expiry, not a TTL later.
+
 Fail closed: if Redis cannot be asked, or the stored hash cannot be checked, the answer is
 "unavailable" (503), never a pass. Only entries already in the cache keep working. The same
 holds while the data plane is incomplete (no epoch, see :mod:`proxy.records`): a missing hash
@@ -24,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from passlib.context import CryptContext
@@ -38,8 +47,11 @@ from proxy.metrics import ProxyMetrics
 from proxy.publishing import request_hash_upgrade
 from proxy.records import (
     EPOCH_KEY,
+    CredentialKey,
     HashUpgrade,
+    RecordError,
     clients_key,
+    decode_credential,
     failed_address_key,
     failed_client_key,
     failed_pair_key,
@@ -54,6 +66,10 @@ class AuthFailure(Exception):
 
 class Unauthenticated(AuthFailure):
     """No, wrong or malformed credentials: 401."""
+
+
+class Expired(Unauthenticated):
+    """The right token, past its expiry: 401, and the access line says "expired"."""
 
 
 class LockedOut(AuthFailure):
@@ -71,8 +87,10 @@ class Unavailable(AuthFailure):
 
 class Authenticator:
     def __init__(self, *, redis: Redis, cache: VerifiedCache, context: CryptContext,
-                 executor: Executor, limits: LoginLimits, metrics: ProxyMetrics) -> None:
+                 executor: Executor, limits: LoginLimits, metrics: ProxyMetrics,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self._redis = redis
+        self._wall_clock = wall_clock
         self._cache = cache
         self._context = context
         self._executor = executor
@@ -145,23 +163,50 @@ class Authenticator:
             delay = self._limits.backoff(FailureCount.parse(client_fails, None).failures)
             if delay:
                 await asyncio.sleep(delay)
-        stored_hash = stored.decode() if isinstance(stored, bytes) else stored
-        if stored_hash is None and not complete:
+        stored_value = stored.decode() if isinstance(stored, bytes) else stored
+        if stored_value is None and not complete:
             self._metrics.auth.labels("unavailable").inc()
             raise Unavailable("the data plane is being republished")
-        ok, replacement = await self._verify(credentials.token, stored_hash)
-        if not ok or stored_hash is None:
+        matched, replacement = await self._match(credentials.token, self._keys(stored_value))
+        if matched is None or stored_value is None:
             if complete:
                 await self._count_failure(*counters)
             self._metrics.auth.labels("rejected").inc()
             raise Unauthenticated("wrong credentials")
+        left = None if matched.expires is None else matched.expires - self._wall_clock()
+        if left is not None and left <= 0:
+            self._metrics.auth.labels("expired").inc()
+            raise Expired("the token has expired")
         if self._cache.generation == generation:
             self._cache.put(key, deployment_id=deployment_id, client=credentials.client,
-                            credential_hash=stored_hash)
+                            credential_hash=stored_value, lifetime=left)
         await self._after_success(pair_counter, HashUpgrade(
-            deployment_id, credentials.client, stored_hash, replacement) if replacement else None)
+            deployment_id, credentials.client, matched.hash, replacement)
+            if replacement else None)
         self._metrics.auth.labels("verified").inc()
         return credentials.client
+
+    def _keys(self, stored_value: str | None) -> tuple[CredentialKey, ...]:
+        if stored_value is None:
+            return ()
+        try:
+            return decode_credential(stored_value)
+        except RecordError as error:
+            log.error("stored credential for a client cannot be read: %s", error)
+            self._metrics.auth.labels("unavailable").inc()
+            raise Unavailable("credential cannot be checked") from error
+
+    async def _match(self, token: str, keys: tuple[CredentialKey, ...]
+                     ) -> tuple[CredentialKey | None, str | None]:
+        """The key ``token`` matches (and its upgraded hash, if any); no keys: a dummy check."""
+        if not keys:
+            await self._verify(token, None)
+            return None, None
+        for key in keys:
+            ok, replacement = await self._verify(token, key.hash)
+            if ok:
+                return key, replacement
+        return None, None
 
     async def _verify(self, token: str, stored_hash: str | None) -> tuple[bool, str | None]:
         loop = asyncio.get_running_loop()

@@ -11,7 +11,9 @@ Each entry remembers the credential hash it was verified against. When the publi
 deployment changed, :meth:`VerifiedCache.reconcile` keeps exactly the entries whose client
 still has that same hash, so deleting or replacing one client does not make the others pay a
 new verification. Entries expire after ``ttl`` seconds regardless (bounded staleness when an
-event is lost, and the limit on how long a verified client works while Redis is down).
+event is lost, and the limit on how long a verified client works while Redis is down), and
+sooner when the token itself expires sooner (``lifetime``), so a cached token never outlives
+its expiry.
 
 ``generation`` lets a verification that started before an eviction detect it and skip its
 insert, so an in-flight check cannot put back a client that was just deleted.
@@ -67,11 +69,13 @@ class VerifiedCache:
             return None
         return entry
 
-    def put(self, key: bytes, *, deployment_id: str, client: str, credential_hash: str) -> None:
+    def put(self, key: bytes, *, deployment_id: str, client: str, credential_hash: str,
+            lifetime: float | None = None) -> None:
+        """Remember a success for ``ttl`` s, or ``lifetime`` s if that is shorter."""
         if key not in self._entries and len(self._entries) >= self._max_entries:
             self._drop(next(iter(self._entries)))  # the oldest insert
-        self._entries[key] = Entry(deployment_id, client, credential_hash,
-                                   self._clock() + self._ttl)
+        ttl = self._ttl if lifetime is None else min(self._ttl, lifetime)
+        self._entries[key] = Entry(deployment_id, client, credential_hash, self._clock() + ttl)
         self._by_deployment.setdefault(deployment_id, set()).add(key)
 
     def reconcile(self, deployment_id: str, credentials: Mapping[str, str]) -> None:

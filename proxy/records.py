@@ -7,7 +7,7 @@ key                                        type    content
 =========================================  ======  =============================================
 ``mg:epoch``                               string  set by every full resync (see below)
 ``mg:routes``                              hash    deployment id -> route JSON (encode_route)
-``mg:clients:<deployment id>``             hash    client name -> passlib hash string
+``mg:clients:<deployment id>``             hash    client name -> credential (encode_credential)
 ``mg:events`` (pub/sub channel)            --      event JSON (:func:`encode_event`)
 ``mg:hash-upgrades``                       hash    ``<deployment id>/<client>`` -> upgrade JSON
 ``mg:usage:<deployment id>:<client>``      hash    ``requests`` (count), ``last_used`` (unix s)
@@ -41,8 +41,15 @@ under ``mg:hash-upgrades``; the controller applies ``new_hash`` to the Secret on
 Secret still holds ``old_hash`` (a token replaced in the meantime must not be resurrected),
 then deletes the field if it is unchanged.
 
-Route and upgrade JSON carry a version ``v``; decoders reject versions they do not know with
-:class:`RecordError` rather than guess.
+Credentials: a client's value is its passlib hash string when the token never expires (the
+original format, still what most clients have), else a credential JSON record listing its
+hashes, each with the unix time it stops working (``{"v": 1, "keys": [{"hash": ...,
+"expires": 1700000000.0}]}``, ``expires`` null for never). A passlib hash never starts with
+``{``, so the two cannot be confused. The proxy accepts a token that matches a key not yet
+past its expiry, and answers "expired" for one that matches only expired keys.
+
+Route, credential and upgrade JSON carry a version ``v``; decoders reject versions they do
+not know with :class:`RecordError` rather than guess.
 """
 
 from __future__ import annotations
@@ -82,6 +89,14 @@ class Route:
     access: Access
     stopped: bool
     ready: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialKey:
+    """One hash a client's token may match, and when it stops working (unix s; None: never)."""
+
+    hash: str
+    expires: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +225,32 @@ def decode_hash_upgrade(raw: str | bytes) -> HashUpgrade:
                        client=_field(value, "client", str, what),
                        old_hash=_field(value, "old", str, what),
                        new_hash=_field(value, "new", str, what))
+
+
+def encode_credential(keys: tuple[CredentialKey, ...]) -> str:
+    """A client's value in ``mg:clients:<id>``: the bare hash when that is all there is."""
+    if len(keys) == 1 and keys[0].expires is None:
+        return keys[0].hash
+    return json.dumps({"v": VERSION, "keys": [
+        {"hash": key.hash, "expires": key.expires} for key in keys]}, separators=(",", ":"))
+
+
+def decode_credential(raw: str | bytes) -> tuple[CredentialKey, ...]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    if not text.startswith("{"):
+        return (CredentialKey(text),)
+    what = "credential"
+    keys = _load(text, what).get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise RecordError(f"{what}: 'keys' must be a non-empty list")
+    decoded: list[CredentialKey] = []
+    for key in keys:
+        if not isinstance(key, dict):
+            raise RecordError(f"{what}: each key must be an object")
+        expires = key.get("expires")
+        if expires is not None and (not isinstance(expires, int | float)
+                                    or isinstance(expires, bool)):
+            raise RecordError(f"{what}: 'expires' must be a number or null")
+        decoded.append(CredentialKey(_field(key, "hash", str, what),
+                                     None if expires is None else float(expires)))
+    return tuple(decoded)

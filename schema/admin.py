@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -173,20 +172,6 @@ def _instance_type_update(spec: InstanceTypeSpec,
     return replace(spec, **changes)
 
 
-def _expiry(value: str | None, now: datetime) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise BadUserInput("expiresAt", f"{value!r} is not an ISO 8601 time") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=now.tzinfo)
-    if moment <= now:
-        raise BadUserInput("expiresAt", "must be in the future")
-    return moment
-
-
 @strawberry.type
 class AdminQueries:
     @strawberry.field
@@ -340,7 +325,8 @@ class AdminMutations:
         now = services.clock()
         token_id, token = new_api_token()
         view = TokenView(id=token_id, username=validation.username(data.username),
-                         admin=data.admin, created=now, expires=_expiry(data.expires_at, now),
+                         admin=data.admin, created=now,
+                         expires=validation.future_time(data.expires_at, now),
                          description=validation.line(data.description, field="description"),
                          hash=await asyncio.to_thread(services.hashing.hash, token))
         with kube_errors(what="api token", name=token_id):

@@ -89,6 +89,9 @@ class PhDeploymentUpdateInput:
 class PhDeploymentClientCreateInput:
     deployment_id: str | None = None
     name: str | None = None
+    expires_at: str | None = strawberry.field(
+        default=None, description="When the client's token stops working (ISO 8601, in the "
+        "future; without a zone, UTC); null: never.")
 
 
 # -- admin -----------------------------------------------------------------------------------

@@ -9,13 +9,16 @@ write hold one process-wide lock, so concurrent starts cannot both take the last
 
 Client tokens: 256 random bits, hashed with the proxy's ``CryptContext`` off the event loop,
 the hash stored in the deployment's clients Secret before the name appears in the spec (the
-name is never published without its hash), the plain token returned once.
+name is never published without its hash), the plain token returned once. The hash's
+details (created when and by whom, optional expiry) are written with it, in the same Secret
+update, so the controller publishes a token and its expiry together.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC
 
 import strawberry
 
@@ -175,13 +178,20 @@ class DeploymentMutations:
         context = info.context
         services = context.services
         current = visible_deployment(context, data.deployment_id or "")
-        permissions.require_member(context, current.spec.group_id)
+        principal = permissions.require_member(context, current.spec.group_id)
         name = validation.client_name(data.name)
+        now = services.clock()
+        expires = validation.future_time(data.expires_at, now)
+        details = clientsecrets.ClientDetails(
+            created_at=phdeployments.timestamp(now), created_by=principal.username,
+            expires_at=None if expires is None else expires.astimezone(UTC).isoformat())
         token = new_client_token()
         hash_ = await asyncio.to_thread(services.hashing.hash, token)
         with kube_errors(what=KIND, name=current.name):
-            await clientsecrets.put_client(services.kube, deployment=current, client=name,
-                                           hash_=hash_)
+            secret = await clientsecrets.put_client(services.kube, deployment=current,
+                                                    client=name, hash_=hash_, details=details)
+        await caught_up(services.store.client_details, secret["metadata"]["name"],
+                        secret["metadata"]["resourceVersion"])
         added = name not in current.spec.endpoint.clients
         try:
             await write_spec(context, current.name,

@@ -25,8 +25,10 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.kube import clientsecrets
 from gateway.kube import phdeployments as views
 from gateway.kube.apitokens import ApiToken as ApiTokenView
+from gateway.kube.clientsecrets import ClientDetails
 from gateway.kube.groups import Group as GroupView
 from gateway.kube.instancetypes import MEMORY_LIMIT, MEMORY_REQUEST
 from gateway.kube.instancetypes import InstanceType as InstanceTypeView
@@ -51,9 +53,37 @@ class Pod:
     log_endpoint: str | None = None
 
 
+def _client_details(root: PhDeploymentClient, info: Info) -> ClientDetails:
+    """The details kept beside the client's hash (:mod:`gateway.kube.clientsecrets`)."""
+    stored = info.context.services.store.client_details.get(
+        clientsecrets.secret_name(root.deployment_id))
+    return (stored or {}).get(root.name or "") or ClientDetails()
+
+
+def _client_created_at(root: PhDeploymentClient, info: Info) -> str | None:
+    return _client_details(root, info).created_at
+
+
+def _client_created_by(root: PhDeploymentClient, info: Info) -> str | None:
+    return _client_details(root, info).created_by
+
+
+def _client_expires_at(root: PhDeploymentClient, info: Info) -> str | None:
+    return _client_details(root, info).expires_at
+
+
 @strawberry.type
 class PhDeploymentClient:
     name: str | None = None
+    deployment_id: strawberry.Private[str] = ""
+    created_at: str | None = strawberry.field(
+        resolver=_client_created_at, description="When the client was created (ISO 8601); "
+        "null for a client created before this was recorded.")
+    created_by: str | None = strawberry.field(
+        resolver=_client_created_by, description="Who created the client; null if unknown.")
+    expires_at: str | None = strawberry.field(
+        resolver=_client_expires_at, description="When the client's token stops working "
+        "(ISO 8601); null: never.")
 
 
 @strawberry.type
@@ -212,7 +242,8 @@ class PhDeployment:
             last_updated_time=spec.update_time,
             env=[EnvVar(name=item.name, value=item.value) for item in spec.env],
             endpoint_access_type=spec.endpoint.access_type,
-            endpoint_clients=[PhDeploymentClient(name=name) for name in spec.endpoint.clients],
+            endpoint_clients=[PhDeploymentClient(name=name, deployment_id=deployment_id)
+                              for name in spec.endpoint.clients],
             deployment_id=deployment_id, instance_type_name=predictor.instance_type,
             recorded=recorded, live=live, view=view)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -266,3 +267,19 @@ def _scalar(value: Any, *, field: str, limit: int) -> str:
     if not isinstance(value, str):
         raise BadUserInput(field, "must be a string")
     return text(value, field=field, limit=limit) or ""
+
+
+def future_time(value: str | None, now: datetime, *,
+                field: str = "expiresAt") -> datetime | None:
+    """An ISO 8601 time after ``now`` (without a zone: ``now``'s); ``None`` stays ``None``."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BadUserInput(field, f"{value[:80]!r} is not an ISO 8601 time") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=now.tzinfo)
+    if moment <= now:
+        raise BadUserInput(field, "must be in the future")
+    return moment

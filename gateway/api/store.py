@@ -1,7 +1,8 @@
 """The API's read side: watch caches of every kind it serves, and the lookups queries need.
 
 Every GraphQL read is answered from here (design.md, "Performance model"): deployments,
-instance types, groups, API tokens and model pods, each an :class:`~gateway.api.indexes.Index`
+instance types, groups, API tokens, model pods and deployment clients' details (never their
+hashes), each an :class:`~gateway.api.indexes.Index`
 over an informer in the API's namespace. Derived lookups are maintained on change, not
 computed per request: the groups each user belongs to, each deployment's pods, and the
 deployments in list order (newest ``lastUpdatedTime`` first, then id), re-sorted only after
@@ -14,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from gateway.api.indexes import Index
-from gateway.kube import apitokens, groups, instancetypes, phdeployments, pods
+from gateway.kube import apitokens, clientsecrets, groups, instancetypes, phdeployments, pods
 from gateway.kube.client import PODS, SECRETS, Kube, Resource
 from gateway.kube.groups import Group
 from gateway.kube.informing import Informer
@@ -36,8 +37,12 @@ class Store:
         self.groups = Index(informer(groups.GROUPS), groups.parse)
         self.tokens = Index(informer(SECRETS, apitokens.SELECTOR), apitokens.parse)
         self.pods = Index(informer(PODS, pods.SELECTOR), pods.parse)
+        # Only the clients' details: the API never needs their hashes.
+        self.client_details = Index(informer(SECRETS, clientsecrets.SELECTOR),
+                                    clientsecrets.details_of)
         self._indexes: tuple[Index[Any], ...] = (
-            self.deployments, self.instance_types, self.groups, self.tokens, self.pods)
+            self.deployments, self.instance_types, self.groups, self.tokens, self.pods,
+            self.client_details)
         self._members: dict[str, set[str]] = defaultdict(set)
         self._pods_of: dict[str, dict[str, ModelPod]] = defaultdict(dict)
         self._ordered: tuple[int, list[PhDeployment]] = (-1, [])

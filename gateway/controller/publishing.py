@@ -3,7 +3,8 @@
 :func:`entry` is the pure part: a deployment's route (upstream = its Service's cluster IP and
 port, access type, stopped, ready) and, for a private deployment, the credential hashes of the
 clients that are both named in the spec and hashed in the clients Secret (a client that is
-only half created or half deleted cannot log in). The record shapes, keys and the pub/sub
+only half created or half deleted cannot log in), each with its token's expiry, so the proxy
+refuses an expired token without asking anyone. The record shapes, keys and the pub/sub
 event belong to :mod:`proxy.records` and :mod:`proxy.publishing`; this module never writes
 Redis any other way.
 
@@ -29,15 +30,17 @@ from redis.asyncio import Redis
 
 from gateway.kube.phdeployments import PhDeployment
 from proxy import publishing
-from proxy.records import Access, Route
+from proxy.records import Access, CredentialKey, Route, encode_credential
 
 Entry = tuple[Route, Mapping[str, str]]
 
 
 def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
           child: Mapping[str, Any] | None, hashes: Mapping[str, str],
-          healthy: bool) -> Entry | None:
+          healthy: bool, expiries: Mapping[str, float | None] | None = None) -> Entry | None:
     """What the proxy needs for ``deployment``; ``None`` until its Service has an address.
+
+    ``expiries``: client -> unix time its token stops working (absent or None: never).
 
     ``healthy`` is False when the deployment cannot run (a configuration problem): it is then
     routed as not ready, whatever pods are left.
@@ -50,9 +53,10 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
     available = int(((child or {}).get("status") or {}).get("availableReplicas") or 0)
     stopped = deployment.spec.stop
     access = Access(deployment.spec.endpoint.access_type)
+    expiries = expiries or {}
     credentials = {} if access is Access.PUBLIC else {
-        name: hashes[name] for name in sorted(deployment.spec.endpoint.clients)
-        if name in hashes}
+        name: encode_credential((CredentialKey(hashes[name], expiries.get(name)),))
+        for name in sorted(deployment.spec.endpoint.clients) if name in hashes}
     route = Route(deployment_id=deployment.name, host=str(address), port=int(ports[0]["port"]),
                   access=access, stopped=stopped,
                   ready=healthy and not stopped and available > 0)

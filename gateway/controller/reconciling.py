@@ -54,7 +54,7 @@ from gateway.controller.queueing import QueueShutDown, WorkQueue
 from gateway.controller.settings import ControllerSettings
 from gateway.controller.upgrading import apply_upgrades
 from gateway.controller.watching import Watches
-from gateway.kube import groups, instancetypes, phdeployments, secretdata
+from gateway.kube import clientsecrets, groups, instancetypes, phdeployments
 from gateway.kube.client import DEPLOYMENTS, SERVICES, Kube, Object
 from gateway.kube.clientsecrets import secret_name
 from gateway.kube.errors import Conflict, KubeError
@@ -319,13 +319,15 @@ class Controller:
             others=others)
 
     def _entry(self, view: PhDeployment, *, healthy: bool) -> Entry | None:
-        hashes: dict[str, str] = {}
+        stored = clientsecrets.ClientHashes(view.name)
         secret = self.watches.get(self.watches.secrets, secret_name(view.name))
         if secret is not None:
             with contextlib.suppress(MalformedObject):
-                hashes = secretdata.decode(secret)
+                stored = clientsecrets.parse(secret)
+        expiries = {client: details.expires() for client, details in stored.details.items()}
         return publishing.entry(view, service=self._service(view.name),
-                                child=self._child(view.name), hashes=hashes, healthy=healthy)
+                                child=self._child(view.name), hashes=stored.hashes,
+                                expiries=expiries, healthy=healthy)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,19 @@ client, its value a passlib hash string (never a plain token). The Secret is own
 PhDeployment, so deleting the deployment deletes the hashes; the controller reads it and
 publishes the hashes to Redis for the proxy. Client *names* live in the PhDeployment's
 ``spec.endpoint.clients`` so that history shows them; hashes never do.
+
+Beside each hash, its client's details (:class:`ClientDetails`: when and by whom it was
+created, when its token expires) are kept in one annotation, JSON keyed by client name. They
+are written in the same update as the hash, so a token and its expiry never disagree, and the
+controller publishes them together. The annotation holds no secret.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final
 
 from gateway.kube import secretdata, views
@@ -22,10 +29,29 @@ from gateway.kube.writing import modify
 PURPOSE_LABEL: Final = "model-gateway.io/secret"
 PURPOSE: Final = "deployment-clients"
 SELECTOR: Final = f"{PURPOSE_LABEL}={PURPOSE}"
+DETAILS_ANNOTATION: Final = "model-gateway.io/clients"
 
 
 def secret_name(deployment_id: str) -> str:
     return f"deploy-{deployment_id}-clients"
+
+
+@dataclass(frozen=True)
+class ClientDetails:
+    """What is known about a client besides its hash; times are ISO 8601 with a zone."""
+
+    created_at: str | None = None
+    created_by: str | None = None
+    expires_at: str | None = None  # None: the token never expires
+
+    def expires(self) -> float | None:
+        """The expiry as unix seconds (what the proxy compares with its clock)."""
+        return None if self.expires_at is None else datetime.fromisoformat(
+            self.expires_at).timestamp()
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"createdAt": self.created_at, "createdBy": self.created_by,
+                "expiresAt": self.expires_at}
 
 
 @dataclass(frozen=True)
@@ -34,6 +60,44 @@ class ClientHashes:
 
     deployment_id: str
     hashes: Mapping[str, str] = field(default_factory=dict, repr=False)
+    details: Mapping[str, ClientDetails] = field(default_factory=dict)
+
+
+def _text(item: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise views.MalformedObject(f"{where}.{key}: expected a string")
+    return value
+
+
+def _details(raw: str, where: str) -> dict[str, ClientDetails]:
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise views.MalformedObject(f"{where}: not JSON") from error
+    if not isinstance(value, dict):
+        raise views.MalformedObject(f"{where}: expected an object")
+    details: dict[str, ClientDetails] = {}
+    for client, item in value.items():
+        if not isinstance(item, dict):
+            raise views.MalformedObject(f"{where}.{client}: expected an object")
+        found = ClientDetails(created_at=_text(item, "createdAt", f"{where}.{client}"),
+                              created_by=_text(item, "createdBy", f"{where}.{client}"),
+                              expires_at=_text(item, "expiresAt", f"{where}.{client}"))
+        try:
+            found.expires()
+        except ValueError as error:
+            raise views.MalformedObject(f"{where}.{client}.expiresAt: not a time") from error
+        details[client] = found
+    return details
+
+
+def details_of(secret: Mapping[str, Any]) -> dict[str, ClientDetails]:
+    """The clients' details a Secret's annotation holds (none: an empty mapping)."""
+    annotations = views.metadata(secret).get("annotations") or {}
+    raw = annotations.get(DETAILS_ANNOTATION) if isinstance(annotations, dict) else None
+    where = f"metadata.annotations.{DETAILS_ANNOTATION}"
+    return _details(raw, where) if isinstance(raw, str) else {}
 
 
 def parse(secret: Mapping[str, Any]) -> ClientHashes:
@@ -43,7 +107,25 @@ def parse(secret: Mapping[str, Any]) -> ClientHashes:
     deployment_id = labels.get(DEPLOYMENT_LABEL) if isinstance(labels, dict) else None
     if not isinstance(deployment_id, str) or not deployment_id:
         raise views.MalformedObject(f"metadata.labels.{DEPLOYMENT_LABEL}: missing")
-    return ClientHashes(deployment_id=deployment_id, hashes=secretdata.decode(secret))
+    return ClientHashes(deployment_id=deployment_id, hashes=secretdata.decode(secret),
+                        details=details_of(secret))
+
+
+def _with_details(secret: Object, client: str, details: ClientDetails | None) -> None:
+    """Set (``None``: remove) ``client``'s entry in the details annotation of ``secret``."""
+    meta = secret.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    known = {name: item.as_json() for name, item in details_of(secret).items()}
+    if details is None:
+        known.pop(client, None)
+    else:
+        known[client] = details.as_json()
+    if known:
+        annotations[DETAILS_ANNOTATION] = json.dumps(known, sort_keys=True,
+                                                     separators=(",", ":"))
+    else:
+        annotations.pop(DETAILS_ANNOTATION, None)
+    meta["annotations"] = annotations
 
 
 def manifest(*, deployment: PhDeployment, hashes: Mapping[str, str]) -> Object:
@@ -62,27 +144,28 @@ def manifest(*, deployment: PhDeployment, hashes: Mapping[str, str]) -> Object:
     }
 
 
-async def put_client(kube: Kube, *, deployment: PhDeployment, client: str,
-                     hash_: str) -> None:
-    """Store ``client``'s hash, replacing any earlier one; creates the Secret if needed."""
+async def put_client(kube: Kube, *, deployment: PhDeployment, client: str, hash_: str,
+                     details: ClientDetails | None = None) -> Object:
+    """Store ``client``'s hash and details, replacing any earlier ones; creates the Secret if
+    needed. Returns the Secret as written."""
 
     def apply(secret: Object) -> Object:
         secret["data"] = {**(secret.get("data") or {}), **secretdata.encode({client: hash_})}
+        _with_details(secret, client, details or ClientDetails())
         return secret
 
     namespace = deployment.namespace
     try:
-        await modify(kube, SECRETS, namespace=namespace, name=secret_name(deployment.name),
-                     change=apply)
-        return
+        return await modify(kube, SECRETS, namespace=namespace,
+                            name=secret_name(deployment.name), change=apply)
     except NotFound:
         pass
     try:
-        await kube.create(SECRETS, namespace=namespace,
-                          body=manifest(deployment=deployment, hashes={client: hash_}))
+        return await kube.create(SECRETS, namespace=namespace,
+                                 body=apply(manifest(deployment=deployment, hashes={})))
     except AlreadyExists:  # created concurrently: add to it instead
-        await modify(kube, SECRETS, namespace=namespace, name=secret_name(deployment.name),
-                     change=apply)
+        return await modify(kube, SECRETS, namespace=namespace,
+                            name=secret_name(deployment.name), change=apply)
 
 
 async def remove_client(kube: Kube, *, namespace: str, deployment_id: str, client: str) -> None:
@@ -90,10 +173,11 @@ async def remove_client(kube: Kube, *, namespace: str, deployment_id: str, clien
 
     def apply(secret: Object) -> Object | None:
         data = dict(secret.get("data") or {})
-        if client not in data:
+        if client not in data and client not in details_of(secret):
             return None
-        del data[client]
+        data.pop(client, None)
         secret["data"] = data
+        _with_details(secret, client, None)
         return secret
 
     try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from datetime import UTC, datetime, timedelta
 
+import pytest
 import sdkdocs
 from apikit import Api, World, deployment, eventually
 
@@ -133,3 +136,51 @@ async def test_deleting_a_deployment_leaves_no_client_secret_behind(
         raise AssertionError("the clients Secret is still there")
 
     await eventually(gone)
+
+
+CLIENTS = """query ($where: PhDeploymentWhereUniqueInput!) {
+  phDeployment(where: $where) { endpointClients { name createdAt createdBy expiresAt } } }"""
+
+
+async def test_a_client_may_expire_and_shows_who_made_it_and_when(
+        api: Api, world: World, kubeclient: Kube) -> None:
+    """expiresAt is kept beside the hash (never the token) and listed with creator and time."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00006",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    expires = datetime.now(UTC) + timedelta(days=1)
+    made = (await api.data(CLIENT, {"data": {
+        "deploymentId": "iris-00006", "name": "app", "expiresAt": expires.isoformat()}},
+        token=world.alice))["createPhDeploymentClient"]
+    await api.data(CLIENT, {"data": {"deploymentId": "iris-00006", "name": "batch"}},
+                   token=world.alice)
+    listed = (await api.data(CLIENTS, {"where": {"id": "iris-00006"}}, token=world.alice)
+              )["phDeployment"]["endpointClients"]
+    assert [(c["name"], c["createdBy"], c["expiresAt"]) for c in listed] == [
+        ("app", "alice", expires.isoformat()), ("batch", "alice", None)]
+    created = datetime.fromisoformat(listed[0]["createdAt"])
+    assert abs((created - datetime.now(UTC)).total_seconds()) < 600
+    secret = await kubeclient.get(SECRETS, namespace="default", name="deploy-iris-00006-clients")
+    details = clientsecrets.parse(secret).details
+    assert details["app"].expires() == expires.timestamp()
+    assert made["plainTextToken"] not in json.dumps(secret)
+
+
+@pytest.mark.parametrize(("expires_at", "why"), [
+    ("2001-01-01T00:00:00Z", "must be in the future"),
+    ("next tuesday", "is not an ISO 8601 time"),
+])
+async def test_a_bad_expiry_is_refused_and_creates_nothing(
+        api: Api, world: World, kubeclient: Kube, expires_at: str, why: str) -> None:
+    """An expiresAt in the past or not a time: BAD_USER_INPUT naming it; no client, no hash."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00007",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    error = await api.error(CLIENT, {"data": {"deploymentId": "iris-00007", "name": "app",
+                                              "expiresAt": expires_at}}, token=world.alice)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "expiresAt"}
+    assert why in error["message"]
+    resource = await kubeclient.get(PHDEPLOYMENTS, namespace="default", name="iris-00007")
+    assert resource["spec"]["endpoint"].get("clients", []) == []
+    with contextlib.suppress(NotFound):  # no Secret at all is fine too
+        assert await stored_hashes(kubeclient, "iris-00007") == {}

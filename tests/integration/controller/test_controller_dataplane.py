@@ -26,7 +26,15 @@ from gateway.kube import clientsecrets, phdeployments, secretdata
 from gateway.kube.client import SECRETS, Kube
 from gateway.kube.phdeployments import PHDEPLOYMENTS, Endpoint
 from proxy.publishing import pending_hash_upgrades, request_hash_upgrade
-from proxy.records import EPOCH_KEY, EVENTS_CHANNEL, Access, HashUpgrade, clients_key
+from proxy.records import (
+    EPOCH_KEY,
+    EVENTS_CHANNEL,
+    Access,
+    CredentialKey,
+    HashUpgrade,
+    clients_key,
+    encode_credential,
+)
 
 HASH_APP = "$pbkdf2-sha256$29000$c2FsdA$app"
 HASH_WEB = "$pbkdf2-sha256$29000$c2FsdA$web"
@@ -179,3 +187,19 @@ async def test_hash_upgrades_apply_only_over_the_hash_they_replace(
 
 async def _expect(found: Awaitable[dict[str, str]], wanted: dict[str, str]) -> None:
     assert await found == wanted
+
+
+async def test_a_client_token_expiry_is_published_with_its_hash(
+        api: Kube, redis: Redis, start_controller: StartController) -> None:
+    """Details written beside a hash reach Redis with it; a new token without expiry, bare."""
+    await start_controller()
+    await private_deployment(api, "iris", app=HASH_APP)
+    await wait_phase(api, "iris", "Deployed")
+    view = phdeployments.parse(await api.get(PHDEPLOYMENTS, namespace=NAMESPACE, name="iris"))
+    expires_at = "2040-01-01T00:00:00+00:00"
+    await clientsecrets.put_client(api, deployment=view, client="app", hash_=HASH_WEB,
+                                   details=clientsecrets.ClientDetails(expires_at=expires_at))
+    expiring = {"app": encode_credential((CredentialKey(HASH_WEB, 2208988800.0),))}
+    await eventually(lambda: _expect(credentials(redis, "iris"), expiring))
+    await clientsecrets.put_client(api, deployment=view, client="app", hash_=HASH_APP)
+    await eventually(lambda: _expect(credentials(redis, "iris"), {"app": HASH_APP}))

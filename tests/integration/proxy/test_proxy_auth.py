@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
+import time
 
 import aiohttp
 import pytest
 from multidict import CIMultiDict
-from proxykit import CONTEXT, StartProxy, Upstream, basic, new_token, routed, url
+from proxykit import (
+    CONTEXT,
+    StartProxy,
+    Upstream,
+    basic,
+    eventually,
+    new_token,
+    routed,
+    url,
+)
 from redis.asyncio import Redis
 
-from proxy.app import METRICS
+from proxy.app import METRICS, ROUTES
 from proxy.publishing import pending_hash_upgrades, publish_deployment
-from proxy.records import Access
+from proxy.records import Access, CredentialKey, Route, encode_credential
 from proxy.serving import RunningProxy
 
 PATH = "/deployment/iris-abc12/api/v1.0/predictions"
@@ -179,3 +190,32 @@ async def test_an_unverifiable_stored_hash_fails_closed(
         assert response.status == 503
         assert (await response.json())["error"] == "auth_unavailable"
     assert upstream.seen == []
+
+
+async def test_an_expired_token_is_refused_at_its_expiry_though_cached(
+        proxy: RunningProxy, redis: Redis, upstream: Upstream, http: aiohttp.ClientSession,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A cached token stops working at its expiry: 401, access line refused=expired."""
+    token = new_token()
+    expires = time.time() + 6
+    route = Route(deployment_id="iris-abc12", host=upstream.host, port=upstream.port,
+                  access=Access.PRIVATE, stopped=False, ready=True)
+    await publish_deployment(redis, route=route, credentials={"app": encode_credential(
+        (CredentialKey(CONTEXT.hash(token), expires),))})
+    await eventually(lambda: proxy.app[ROUTES].get("iris-abc12") == route)
+    headers = {"Authorization": basic("app", token)}
+    async with http.get(url(proxy.port, PATH), headers=headers) as response:
+        assert response.status == 200  # verified now, and cached
+    await asyncio.sleep(max(0.0, expires - time.time()))
+    caplog.set_level(logging.INFO, logger="proxy.access")
+    async with http.get(url(proxy.port, PATH), headers=headers) as response:
+        assert response.status == 401
+        assert (await response.json())["message"] == "the client token has expired"
+    async with http.get(url(proxy.port, PATH),
+                        headers={"Authorization": basic("app", new_token())}) as response:
+        assert response.status == 401  # a wrong token learns nothing about expiry
+        assert "expired" not in (await response.json())["message"]
+    lines = [r.fields for r in caplog.records if r.name == "proxy.access"]  # type: ignore[attr-defined]
+    assert [(line["status"], line.get("refused")) for line in lines] == [
+        (401, "expired"), (401, None)]
+    assert len(upstream.seen) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -206,3 +207,20 @@ def test_a_phase_for_an_older_spec_does_not_count(observed: int | None, stop: bo
     obj["status"] = {"phase": "Deployed", **({"observedGeneration": observed}
                                              if observed is not None else {})}
     assert phdeployments.parse(obj).effective_status == status
+
+
+def test_client_details_sit_beside_the_hashes_in_one_annotation() -> None:
+    """Details parse from the clients Secret's annotation; expiry reads as unix seconds."""
+    deployment = phdeployments.parse(primehub_object())
+    secret = clientsecrets.manifest(deployment=deployment, hashes={"app": "$h$1"})
+    secret["metadata"]["annotations"] = {clientsecrets.DETAILS_ANNOTATION: json.dumps({"app": {
+        "createdAt": "2030-01-01T00:00:00.000Z", "createdBy": "alice",
+        "expiresAt": "2030-01-02T00:00:00+00:00"}})}
+    details = clientsecrets.parse(secret).details["app"]
+    assert details == clientsecrets.ClientDetails("2030-01-01T00:00:00.000Z", "alice",
+                                                  "2030-01-02T00:00:00+00:00")
+    assert details.expires() == datetime(2030, 1, 2, tzinfo=UTC).timestamp()
+    for bad in ("[]", '{"app": 1}', '{"app": {"expiresAt": "soon"}}', "{"):
+        secret["metadata"]["annotations"][clientsecrets.DETAILS_ANNOTATION] = bad
+        with pytest.raises(MalformedObject):
+            clientsecrets.parse(secret)

@@ -6,7 +6,7 @@ from typing import Any
 
 from gateway.controller.publishing import entry
 from gateway.kube import phdeployments
-from proxy.records import Access, Route
+from proxy.records import Access, CredentialKey, Route, decode_credential
 
 SERVICE = {"spec": {"clusterIP": "10.0.0.7", "ports": [{"name": "http", "port": 8000}]}}
 AVAILABLE = {"status": {"availableReplicas": 1}}
@@ -58,3 +58,11 @@ def test_no_route_until_the_service_has_an_address() -> None:
         {"spec": {"clusterIP": "10.0.0.1", "ports": []}}]
     for service in services:
         assert entry(view(), service=service, child=AVAILABLE, hashes={}, healthy=True) is None
+
+
+def test_a_client_token_expiry_travels_with_its_hash() -> None:
+    """A client with an expiry is published as a credential record holding both."""
+    found = entry(view(), service=SERVICE, child=AVAILABLE, hashes={"app": "$pbkdf2$a"},
+                  expiries={"app": 1900000000.0}, healthy=True)
+    assert found is not None
+    assert decode_credential(found[1]["app"]) == (CredentialKey("$pbkdf2$a", 1900000000.0),)

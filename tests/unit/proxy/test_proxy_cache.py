@@ -85,3 +85,19 @@ def test_size_is_bounded_by_dropping_the_oldest() -> None:
     assert cache.get(keys[0]) is None
     assert cache.get(keys[1]) is not None
     assert cache.get(keys[2]) is not None
+
+
+def test_an_entry_lives_no_longer_than_its_token() -> None:
+    """A lifetime shorter than the TTL ends the entry then; a longer one leaves the TTL."""
+    cache, clock = make(ttl=10.0)
+    short, long = cache.key("dep", _basic("a", "t")), cache.key("dep", _basic("b", "t"))
+    cache.put(short, deployment_id="dep", client="a", credential_hash="h", lifetime=2.0)
+    cache.put(long, deployment_id="dep", client="b", credential_hash="h", lifetime=50.0)
+    clock.now += 1.99
+    assert cache.get(short) is not None
+    clock.now += 0.01
+    assert cache.get(short) is None
+    clock.now += 7.99
+    assert cache.get(long) is not None
+    clock.now += 0.01
+    assert cache.get(long) is None

@@ -8,14 +8,17 @@ import pytest
 
 from proxy.records import (
     Access,
+    CredentialKey,
     DeploymentChanged,
     HashUpgrade,
     RecordError,
     Resynced,
     Route,
+    decode_credential,
     decode_event,
     decode_hash_upgrade,
     decode_route,
+    encode_credential,
     encode_event,
     encode_hash_upgrade,
     encode_route,
@@ -69,3 +72,28 @@ def test_hash_upgrade_round_trips() -> None:
     assert decode_hash_upgrade(encode_hash_upgrade(upgrade)) == upgrade
     assert hash_upgrade_field("iris-abc12", "app:1").partition("/") == (
         "iris-abc12", "/", "app:1")
+
+
+def test_credentials_round_trip_and_a_bare_hash_means_one_key_that_never_expires() -> None:
+    """A never-expiring single hash is published bare (the old format); anything else as JSON."""
+    bare = (CredentialKey("$pbkdf2-sha256$29000$x"),)
+    assert encode_credential(bare) == "$pbkdf2-sha256$29000$x"
+    assert decode_credential("$pbkdf2-sha256$29000$x") == bare
+    keys = (CredentialKey("$pbkdf2$new", None), CredentialKey("$pbkdf2$old", 1700000000.5))
+    assert decode_credential(encode_credential(keys)) == keys
+    assert decode_credential(encode_credential(keys[1:]).encode()) == keys[1:]
+
+
+@pytest.mark.parametrize("raw", [
+    '{"v": 2, "keys": [{"hash": "h", "expires": null}]}',
+    '{"v": 1, "keys": []}',
+    '{"v": 1, "keys": ["h"]}',
+    '{"v": 1, "keys": [{"hash": 5, "expires": null}]}',
+    '{"v": 1, "keys": [{"hash": "h", "expires": "tomorrow"}]}',
+    '{"v": 1, "keys": [{"hash": "h", "expires": true}]}',
+    '{"v": 1',
+])
+def test_malformed_credentials_are_rejected(raw: str) -> None:
+    """Unknown versions, empty or mistyped keys and broken JSON never decode to a credential."""
+    with pytest.raises(RecordError):
+        decode_credential(raw)
