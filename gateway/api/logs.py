@@ -8,9 +8,10 @@ admin or a member of the group of the deployment the pod serves (found through t
 cache, so a pod that is not a model pod is simply not found). The body is the container's
 log as plain text, streamed as it arrives; with ``follow=true`` it stays open until the
 client leaves (the server cancels the handler) or the pod goes away. A refusal by the API
-server (no such pod or container) is answered with a proper status when it comes within a
-short grace period; the headers are sent then at the latest, so a followed log with nothing
-in it yet still answers at once.
+server (no such pod or container; 502 when it could not reach the pod's kubelet) is answered
+with a proper status: a one-shot read waits for the API server's answer, a followed log
+sends its headers after a short grace period at the latest, so one with nothing in it yet
+still answers at once.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ class LogEndpoint:
                                        follow=follow, tail_lines=tail, timestamps=timestamps)
         first = asyncio.ensure_future(anext(chunks, b""))
         try:
-            done, _ = await asyncio.wait({first}, timeout=HEADER_GRACE)
+            # A one-shot read waits for the API server's answer, so a failure is never a 200
+            # with an empty body; a followed log answers within the grace period regardless.
+            done, _ = await asyncio.wait({first}, timeout=HEADER_GRACE if follow else None)
             if done:
                 _raise_for(first, pod=pod, container=container)
             response = web.StreamResponse(headers={
@@ -107,5 +110,10 @@ def _raise_for(first: asyncio.Future[bytes], *, pod: str, container: str) -> Non
     if isinstance(error, KubeError) and error.status == 400:  # no such container
         raise web.HTTPBadRequest(text=f"pod {pod!r} has no container {container!r}\n") \
             from error
+    if isinstance(error, KubeError) and error.status == 500:
+        # The API server answered, but could not get the log from the node's kubelet (the
+        # node is down, or its kubelet does not serve logs): not a cluster outage.
+        raise web.HTTPBadGateway(
+            text=f"the node running pod {pod!r} did not serve its log\n") from error
     if isinstance(error, KubeError):
         raise web.HTTPServiceUnavailable(text="the cluster cannot be reached\n") from error
