@@ -94,6 +94,15 @@ class PhDeploymentClientCreateInput:
         "future; without a zone, UTC); null: never.")
 
 
+@strawberry.input(description=VALIDATION)
+class PhDeploymentClientRotateInput:
+    deployment_id: str
+    name: str
+    overlap_seconds: int = strawberry.field(
+        default=0, description="How long the replaced token keeps working beside the new one "
+        "(0 to 604800 s, a week); 0: it stops at once.")
+
+
 # -- admin -----------------------------------------------------------------------------------
 
 

@@ -11,14 +11,16 @@ Client tokens: 256 random bits, hashed with the proxy's ``CryptContext`` off the
 the hash stored in the deployment's clients Secret before the name appears in the spec (the
 name is never published without its hash), the plain token returned once. The hash's
 details (created when and by whom, optional expiry) are written with it, in the same Secret
-update, so the controller publishes a token and its expiry together.
+update, so the controller publishes a token and its expiry together. Rotation works the same
+way: the new hash and the replaced one (with the end of its overlap) go into the Secret in one
+update, and the token is returned once the API's cache has seen it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import strawberry
 
@@ -33,6 +35,7 @@ from schema.context import Context, Info
 from schema.errors import BadUserInput, kube_errors
 from schema.inputs import (
     PhDeploymentClientCreateInput,
+    PhDeploymentClientRotateInput,
     PhDeploymentClientWhereUniqueInput,
     PhDeploymentCreateInput,
     PhDeploymentUpdateInput,
@@ -201,6 +204,34 @@ class DeploymentMutations:
                 await forget_client(context, current.name, name)
             raise
         return PhDeploymentClientCreateResponse(name=name, plain_text_token=token)
+
+    @strawberry.mutation
+    async def rotate_ph_deployment_client(
+            self, info: Info,
+            data: PhDeploymentClientRotateInput) -> PhDeploymentClientCreateResponse:
+        """A new token for an existing client, shown once; the replaced one keeps working
+        for ``overlapSeconds``, then is refused."""
+        context = info.context
+        services = context.services
+        current = visible_deployment(context, data.deployment_id)
+        permissions.require_member(context, current.spec.group_id)
+        if data.name not in current.spec.endpoint.clients:
+            raise BadUserInput("name", f'deployment has no client "{data.name[:80]}"')
+        overlap = validation.overlap_seconds(data.overlap_seconds)
+        now = services.clock()
+        token = new_client_token()
+        hash_ = await asyncio.to_thread(services.hashing.hash, token)
+        try:
+            with kube_errors(what=KIND, name=current.name):
+                secret = await clientsecrets.rotate_client(
+                    services.kube, namespace=services.namespace, deployment_id=current.name,
+                    client=data.name, hash_=hash_, rotated_at=phdeployments.timestamp(now),
+                    overlap_ends=(now + timedelta(seconds=overlap)).astimezone(UTC).isoformat())
+        except clientsecrets.NoSuchClient as error:
+            raise BadUserInput("name", f'client "{data.name}" has no token to rotate') from error
+        await caught_up(services.store.client_details, secret["metadata"]["name"],
+                        secret["metadata"]["resourceVersion"])
+        return PhDeploymentClientCreateResponse(name=data.name, plain_text_token=token)
 
     @strawberry.mutation
     async def delete_ph_deployment_client(

@@ -72,6 +72,10 @@ def _client_expires_at(root: PhDeploymentClient, info: Info) -> str | None:
     return _client_details(root, info).expires_at
 
 
+def _client_rotated_at(root: PhDeploymentClient, info: Info) -> str | None:
+    return _client_details(root, info).rotated_at
+
+
 @strawberry.type
 class PhDeploymentClient:
     name: str | None = None
@@ -83,6 +87,9 @@ class PhDeploymentClient:
         resolver=_client_created_by, description="Who created the client; null if unknown.")
     expires_at: str | None = strawberry.field(
         resolver=_client_expires_at, description="When the client's token stops working "
+        "(ISO 8601); null: never.")
+    rotated_at: str | None = strawberry.field(
+        resolver=_client_rotated_at, description="When the client's token was last rotated "
         "(ISO 8601); null: never.")
 
 

@@ -233,6 +233,16 @@ def non_negative(value: float | None, *, field: str) -> float | None:
     return value
 
 
+MAX_OVERLAP_SECONDS: Final = 7 * 24 * 3600
+
+
+def overlap_seconds(value: int) -> int:
+    """How long a rotated-out token may keep working: a week at most, so none lingers."""
+    if not 0 <= value <= MAX_OVERLAP_SECONDS:
+        raise BadUserInput("overlapSeconds", f"must be 0 to {MAX_OVERLAP_SECONDS}, got {value}")
+    return value
+
+
 def username(value: str, *, field: str = "username") -> str:
     name = value.strip(" ")
     if not name or len(name) > MAX_NAME or CONTROL.search(name):

@@ -37,10 +37,13 @@ Entry = tuple[Route, Mapping[str, str]]
 
 def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
           child: Mapping[str, Any] | None, hashes: Mapping[str, str],
-          healthy: bool, expiries: Mapping[str, float | None] | None = None) -> Entry | None:
+          healthy: bool, expiries: Mapping[str, float | None] | None = None,
+          previous: Mapping[str, tuple[str, float]] | None = None) -> Entry | None:
     """What the proxy needs for ``deployment``; ``None`` until its Service has an address.
 
     ``expiries``: client -> unix time its token stops working (absent or None: never).
+    ``previous``: client -> (hash, end of overlap) of the token a rotation replaced; it works
+    until then (and never past the client's own expiry).
 
     ``healthy`` is False when the deployment cannot run (a configuration problem): it is then
     routed as not ready, whatever pods are left.
@@ -53,14 +56,24 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
     available = int(((child or {}).get("status") or {}).get("availableReplicas") or 0)
     stopped = deployment.spec.stop
     access = Access(deployment.spec.endpoint.access_type)
-    expiries = expiries or {}
     credentials = {} if access is Access.PUBLIC else {
-        name: encode_credential((CredentialKey(hashes[name], expiries.get(name)),))
+        name: encode_credential(_keys(hashes[name], (expiries or {}).get(name),
+                                      (previous or {}).get(name)))
         for name in sorted(deployment.spec.endpoint.clients) if name in hashes}
     route = Route(deployment_id=deployment.name, host=str(address), port=int(ports[0]["port"]),
                   access=access, stopped=stopped,
                   ready=healthy and not stopped and available > 0)
     return route, credentials
+
+
+def _keys(hash_: str, expires: float | None,
+          previous: tuple[str, float] | None) -> tuple[CredentialKey, ...]:
+    current = CredentialKey(hash_, expires)
+    if previous is None:
+        return (current,)
+    old_hash, overlap_ends = previous
+    return current, CredentialKey(old_hash, overlap_ends if expires is None
+                                  else min(overlap_ends, expires))
 
 
 class Publisher:

@@ -324,10 +324,16 @@ class Controller:
         if secret is not None:
             with contextlib.suppress(MalformedObject):
                 stored = clientsecrets.parse(secret)
-        expiries = {client: details.expires() for client, details in stored.details.items()}
+        details = stored.details
+        expiries = {client: found.expires() for client, found in details.items()}
+        previous = {}  # a rotated-out hash without its end of overlap is not published
+        for client, old_hash in stored.previous.items():
+            ends = details[client].previous_expires() if client in details else None
+            if ends is not None:
+                previous[client] = (old_hash, ends)
         return publishing.entry(view, service=self._service(view.name),
                                 child=self._child(view.name), hashes=stored.hashes,
-                                expiries=expiries, healthy=healthy)
+                                expiries=expiries, previous=previous, healthy=healthy)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,18 @@ Beside each hash, its client's details (:class:`ClientDetails`: when and by whom
 created, when its token expires) are kept in one annotation, JSON keyed by client name. They
 are written in the same update as the hash, so a token and its expiry never disagree, and the
 controller publishes them together. The annotation holds no secret.
+
+Rotation keeps the replaced hash under ``<client>.previous`` (client names never contain
+``.``) with its end, ``previousExpiresAt``, in the details: both tokens work until then. A
+later write of the client (create, rotate, delete) drops it; until then the proxy refuses it
+by its expiry.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -30,6 +35,7 @@ PURPOSE_LABEL: Final = "model-gateway.io/secret"
 PURPOSE: Final = "deployment-clients"
 SELECTOR: Final = f"{PURPOSE_LABEL}={PURPOSE}"
 DETAILS_ANNOTATION: Final = "model-gateway.io/clients"
+PREVIOUS_SUFFIX: Final = ".previous"
 
 
 def secret_name(deployment_id: str) -> str:
@@ -43,15 +49,24 @@ class ClientDetails:
     created_at: str | None = None
     created_by: str | None = None
     expires_at: str | None = None  # None: the token never expires
+    rotated_at: str | None = None
+    previous_expires_at: str | None = None  # when the token replaced by rotation stops
 
     def expires(self) -> float | None:
         """The expiry as unix seconds (what the proxy compares with its clock)."""
-        return None if self.expires_at is None else datetime.fromisoformat(
-            self.expires_at).timestamp()
+        return _unix(self.expires_at)
+
+    def previous_expires(self) -> float | None:
+        return _unix(self.previous_expires_at)
 
     def as_json(self) -> dict[str, str | None]:
         return {"createdAt": self.created_at, "createdBy": self.created_by,
-                "expiresAt": self.expires_at}
+                "expiresAt": self.expires_at, "rotatedAt": self.rotated_at,
+                "previousExpiresAt": self.previous_expires_at}
+
+
+def _unix(moment: str | None) -> float | None:
+    return None if moment is None else datetime.fromisoformat(moment).timestamp()
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,7 @@ class ClientHashes:
     deployment_id: str
     hashes: Mapping[str, str] = field(default_factory=dict, repr=False)
     details: Mapping[str, ClientDetails] = field(default_factory=dict)
+    previous: Mapping[str, str] = field(default_factory=dict, repr=False)  # rotated out
 
 
 def _text(item: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -81,13 +97,17 @@ def _details(raw: str, where: str) -> dict[str, ClientDetails]:
     for client, item in value.items():
         if not isinstance(item, dict):
             raise views.MalformedObject(f"{where}.{client}: expected an object")
-        found = ClientDetails(created_at=_text(item, "createdAt", f"{where}.{client}"),
-                              created_by=_text(item, "createdBy", f"{where}.{client}"),
-                              expires_at=_text(item, "expiresAt", f"{where}.{client}"))
+        at = f"{where}.{client}"
+        found = ClientDetails(created_at=_text(item, "createdAt", at),
+                              created_by=_text(item, "createdBy", at),
+                              expires_at=_text(item, "expiresAt", at),
+                              rotated_at=_text(item, "rotatedAt", at),
+                              previous_expires_at=_text(item, "previousExpiresAt", at))
         try:
             found.expires()
+            found.previous_expires()
         except ValueError as error:
-            raise views.MalformedObject(f"{where}.{client}.expiresAt: not a time") from error
+            raise views.MalformedObject(f"{at}: an expiry is not a time") from error
         details[client] = found
     return details
 
@@ -107,8 +127,13 @@ def parse(secret: Mapping[str, Any]) -> ClientHashes:
     deployment_id = labels.get(DEPLOYMENT_LABEL) if isinstance(labels, dict) else None
     if not isinstance(deployment_id, str) or not deployment_id:
         raise views.MalformedObject(f"metadata.labels.{DEPLOYMENT_LABEL}: missing")
-    return ClientHashes(deployment_id=deployment_id, hashes=secretdata.decode(secret),
-                        details=details_of(secret))
+    data = secretdata.decode(secret)
+    return ClientHashes(
+        deployment_id=deployment_id,
+        hashes={key: value for key, value in data.items() if "." not in key},
+        details=details_of(secret),
+        previous={key.removesuffix(PREVIOUS_SUFFIX): value for key, value in data.items()
+                  if key.endswith(PREVIOUS_SUFFIX)})
 
 
 def _with_details(secret: Object, client: str, details: ClientDetails | None) -> None:
@@ -150,7 +175,9 @@ async def put_client(kube: Kube, *, deployment: PhDeployment, client: str, hash_
     needed. Returns the Secret as written."""
 
     def apply(secret: Object) -> Object:
-        secret["data"] = {**(secret.get("data") or {}), **secretdata.encode({client: hash_})}
+        data = {**(secret.get("data") or {}), **secretdata.encode({client: hash_})}
+        data.pop(client + PREVIOUS_SUFFIX, None)  # a new token, not a rotation
+        secret["data"] = data
         _with_details(secret, client, details or ClientDetails())
         return secret
 
@@ -176,6 +203,7 @@ async def remove_client(kube: Kube, *, namespace: str, deployment_id: str, clien
         if client not in data and client not in details_of(secret):
             return None
         data.pop(client, None)
+        data.pop(client + PREVIOUS_SUFFIX, None)
         secret["data"] = data
         _with_details(secret, client, None)
         return secret
@@ -185,3 +213,31 @@ async def remove_client(kube: Kube, *, namespace: str, deployment_id: str, clien
                      change=apply)
     except NotFound:
         return
+
+
+class NoSuchClient(LookupError):
+    """Rotation of a client whose hash the Secret does not hold."""
+
+
+async def rotate_client(kube: Kube, *, namespace: str, deployment_id: str, client: str,
+                        hash_: str, rotated_at: str, overlap_ends: str) -> Object:
+    """Make ``hash_`` the client's hash and keep the one it replaces until ``overlap_ends``
+    (an earlier rotation's leftover goes); one update, so both are published together."""
+
+    def apply(secret: Object) -> Object:
+        data = dict(secret.get("data") or {})
+        if client not in data:
+            raise NoSuchClient(client)
+        data[client + PREVIOUS_SUFFIX] = data[client]
+        data.update(secretdata.encode({client: hash_}))
+        secret["data"] = data
+        details = details_of(secret).get(client) or ClientDetails()
+        _with_details(secret, client, replace(details, rotated_at=rotated_at,
+                                              previous_expires_at=overlap_ends))
+        return secret
+
+    try:
+        return await modify(kube, SECRETS, namespace=namespace,
+                            name=secret_name(deployment_id), change=apply)
+    except NotFound as error:
+        raise NoSuchClient(client) from error

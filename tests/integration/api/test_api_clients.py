@@ -184,3 +184,67 @@ async def test_a_bad_expiry_is_refused_and_creates_nothing(
     assert resource["spec"]["endpoint"].get("clients", []) == []
     with contextlib.suppress(NotFound):  # no Secret at all is fine too
         assert await stored_hashes(kubeclient, "iris-00007") == {}
+
+
+ROTATE = """mutation ($data: PhDeploymentClientRotateInput!) {
+  rotatePhDeploymentClient(data: $data) { name plainTextToken } }"""
+
+
+async def test_rotation_keeps_both_hashes_and_lists_when(
+        api: Api, world: World, kubeclient: Kube) -> None:
+    """Rotating stores the new hash and keeps the old one beside it with the overlap's end;
+    creating the client again or deleting it drops the old one."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00008",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    first = (await api.data(CLIENT, {"data": {"deploymentId": "iris-00008", "name": "app"}},
+                            token=world.alice))["createPhDeploymentClient"]["plainTextToken"]
+    before = datetime.now(UTC)
+    rotated = (await api.data(ROTATE, {"data": {
+        "deploymentId": "iris-00008", "name": "app", "overlapSeconds": 300}},
+        token=world.alice))["rotatePhDeploymentClient"]
+    second = rotated["plainTextToken"]
+    assert rotated["name"] == "app"
+    assert second != first
+    secret = await kubeclient.get(SECRETS, namespace="default", name="deploy-iris-00008-clients")
+    stored = clientsecrets.parse(secret)
+    assert CONTEXT.verify(second, stored.hashes["app"])
+    assert CONTEXT.verify(first, stored.previous["app"])
+    assert list(stored.hashes) == ["app"]
+    ends = stored.details["app"].previous_expires()
+    assert ends is not None
+    assert 299 <= ends - before.timestamp() <= 900
+    assert first not in json.dumps(secret)
+    assert second not in json.dumps(secret)
+    listed = (await api.data(CLIENTS.replace("expiresAt", "expiresAt rotatedAt"),
+                             {"where": {"id": "iris-00008"}}, token=world.alice)
+              )["phDeployment"]["endpointClients"]
+    assert listed[0]["rotatedAt"] is not None
+    await api.data(CLIENT, {"data": {"deploymentId": "iris-00008", "name": "app"}},
+                   token=world.alice)
+    assert (await stored_hashes(kubeclient, "iris-00008")).keys() == {"app"}
+    await api.data(ROTATE, {"data": {"deploymentId": "iris-00008", "name": "app"}},
+                   token=world.alice)
+    await api.data(DELETE_CLIENT, {"where": {"deploymentId": "iris-00008", "name": "app"}},
+                   token=world.alice)
+    assert await stored_hashes(kubeclient, "iris-00008") == {}
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"name": "ghost", "overlapSeconds": 10}, "name"),
+    ({"name": "app", "overlapSeconds": -1}, "overlapSeconds"),
+    ({"name": "app", "overlapSeconds": 7 * 24 * 3600 + 1}, "overlapSeconds"),
+])
+async def test_a_bad_rotation_is_refused_and_changes_nothing(
+        api: Api, world: World, kubeclient: Kube, data: dict[str, object], field: str) -> None:
+    """An unknown client or an overlap outside 0 s to a week: BAD_USER_INPUT naming it."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00009",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    await api.data(CLIENT, {"data": {"deploymentId": "iris-00009", "name": "app"}},
+                   token=world.alice)
+    before = await stored_hashes(kubeclient, "iris-00009")
+    error = await api.error(ROTATE, {"data": {"deploymentId": "iris-00009", **data}},
+                            token=world.alice)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert await stored_hashes(kubeclient, "iris-00009") == before

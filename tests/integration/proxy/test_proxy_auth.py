@@ -219,3 +219,26 @@ async def test_an_expired_token_is_refused_at_its_expiry_though_cached(
     assert [(line["status"], line.get("refused")) for line in lines] == [
         (401, "expired"), (401, None)]
     assert len(upstream.seen) == 1
+
+
+async def test_after_a_rotation_both_tokens_work_until_the_overlap_ends(
+        proxy: RunningProxy, redis: Redis, upstream: Upstream,
+        http: aiohttp.ClientSession) -> None:
+    """A credential with the new hash and the old one (ending soon): both pass, then the old
+    one is refused as expired while the new one still passes."""
+    old, new = new_token(), new_token()
+    overlap_ends = time.time() + 4
+    route = Route(deployment_id="iris-abc12", host=upstream.host, port=upstream.port,
+                  access=Access.PRIVATE, stopped=False, ready=True)
+    await publish_deployment(redis, route=route, credentials={"app": encode_credential(
+        (CredentialKey(CONTEXT.hash(new)), CredentialKey(CONTEXT.hash(old), overlap_ends)))})
+    await eventually(lambda: proxy.app[ROUTES].get("iris-abc12") == route)
+
+    async def status(token: str) -> int:
+        async with http.get(url(proxy.port, PATH),
+                            headers={"Authorization": basic("app", token)}) as response:
+            return response.status
+
+    assert (await status(old), await status(new)) == (200, 200)
+    await asyncio.sleep(max(0.0, overlap_ends - time.time()))
+    assert (await status(old), await status(new)) == (401, 200)

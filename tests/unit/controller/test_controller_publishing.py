@@ -66,3 +66,17 @@ def test_a_client_token_expiry_travels_with_its_hash() -> None:
                   expiries={"app": 1900000000.0}, healthy=True)
     assert found is not None
     assert decode_credential(found[1]["app"]) == (CredentialKey("$pbkdf2$a", 1900000000.0),)
+
+
+def test_a_rotated_out_hash_is_published_until_its_overlap_ends() -> None:
+    """After a rotation both hashes are published; the old one ends at the overlap (or the
+    client's own expiry, if sooner)."""
+    found = entry(view(), service=SERVICE, child=AVAILABLE, hashes={"app": "$new", "half": "$h"},
+                  expiries={"half": 1800000000.0},
+                  previous={"app": ("$old", 1900000000.0), "half": ("$h0", 1900000000.0)},
+                  healthy=True)
+    assert found is not None
+    assert decode_credential(found[1]["app"]) == (
+        CredentialKey("$new", None), CredentialKey("$old", 1900000000.0))
+    assert decode_credential(found[1]["half"]) == (
+        CredentialKey("$h", 1800000000.0), CredentialKey("$h0", 1800000000.0))
