@@ -21,6 +21,7 @@ import httptools
 import pytest
 from proxykit import StartProxy, Upstream, eventually, new_token, publish
 from redis.asyncio import Redis
+from redis_server import RedisServer
 
 from proxy.app import ROUTES
 from proxy.records import Access
@@ -287,3 +288,58 @@ async def test_fast_and_aiohttp_paths_answer_alike(
         slow_answers = [normal(answer, request_id=request_id) for answer in got[1]]
         assert fast_answers == slow_answers, name
         assert (fast.front.answered > before) == answered_fast, name
+
+
+def _retry_after_normal(answer: tuple[bytes, list[tuple[bytes, bytes]], bytes]
+                        ) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
+    """Retry-After counts down a Redis TTL: two answers a moment apart may differ by a second."""
+    status, headers, body = answer
+    normalised = []
+    for name, value in headers:
+        if name == b"retry-after":
+            assert int(value) > 0
+            value = b"<seconds>"
+        normalised.append((name, value))
+    return status, normalised, body
+
+
+async def test_lockout_and_data_plane_loss_answer_alike(
+        start_proxy: StartProxy, redis: Redis, redis_server: RedisServer,
+        upstream: Upstream) -> None:
+    """A locked-out caller's 429, and after Redis comes back empty the 503s for what cannot be
+    verified or routed, are the same on both paths (the cached client still passes on both)."""
+    options = {"failed_login_limit": 2, "cache_ttl": 60}
+    fast, slow = (await start_proxy(fast_path=True, **options),
+                  await start_proxy(fast_path=False, **options))
+    other = new_token()
+    await publish(redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
+                  clients={"app": TOKEN, "other": other})
+    await publish(redis, "open-00000", upstream.address)
+    for running in (fast, slow):
+        await eventually(lambda running=running: running.app[ROUTES].get("open-00000") is not None)
+        assert (await exchange(running.port, private("/warm")))[0].status_line == b"200 OK"
+
+    async def compare(raw: bytes) -> bytes:
+        got = [await exchange(running.port, raw) for running in (fast, slow)]
+        answers = [_retry_after_normal(normal(answer[0], request_id=ID.encode()))
+                   for answer in got]
+        assert answers[0] == answers[1], raw
+        return answers[0][0]
+
+    wrong = request("GET", "/deployment/iris-abc12/x", f"Authorization: {WRONG}",
+                    f"X-Request-Id: {ID}")
+    assert await compare(wrong) == b"401 Unauthorized"  # two failures: the limit
+    assert await compare(wrong) == b"429 Too Many Requests"
+
+    redis_server.restart()  # empty: no epoch until a controller republishes
+    for running in (fast, slow):
+        await eventually(lambda running=running: not running.app[ROUTES].complete, within=10)
+    assert await compare(private("/x")) == b"200 OK"  # verified before: cached
+    other_client = "Basic " + base64.b64encode(f"other:{other}".encode()).decode()
+    assert await compare(request("GET", "/deployment/iris-abc12/x",
+                                 f"Authorization: {other_client}",
+                                 f"X-Request-Id: {ID}")) == b"503 Service Unavailable"
+    assert await compare(request("GET", "/deployment/unknown-1/x",
+                                 f"X-Request-Id: {ID}")) == b"503 Service Unavailable"
+    assert await compare(request("GET", "/deployment/open-00000/x",
+                                 f"X-Request-Id: {ID}")) == b"200 OK"
