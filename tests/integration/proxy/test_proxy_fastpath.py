@@ -5,7 +5,9 @@ of a corpus goes to both as raw bytes, and the answers are compared whole: statu
 every header (only ``Date``'s value and generated request ids are normalised) and body. The
 corpus covers the hot path (cached credentials, small bodies), every answer the proxy makes
 itself, header hygiene both ways, upstream framing quirks, and the requests the fast path hands
-to aiohttp (WebSocket, chunked and large uploads, HTTP/1.0, malformed heads).
+to aiohttp (WebSocket, chunked and large uploads, HTTP/1.0, malformed heads). A second test
+compares the answers that depend on Redis state: a locked-out caller's 429 and the 503s while
+Redis has lost the data plane. (Slow callers are cut on both paths: test_proxy_slow_clients.)
 """
 
 from __future__ import annotations
