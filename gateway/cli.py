@@ -29,7 +29,7 @@ from gateway.localcluster.images import parse as parse_image
 from gateway.migration import options as migration_options
 from gateway.settings import SettingsError
 from proxy.logformats import LOG_FORMATS, LOG_LEVELS, LogSettings, configure
-from proxy.settings import ProxySettings
+from proxy.settings import MAX_WORKERS, ProxySettings
 
 DESCRIPTION = """Model deployment for Kubernetes: one subcommand per process the product runs.
 Settings come from MODEL_GATEWAY_* environment variables; flags override them."""
@@ -89,8 +89,12 @@ def parser() -> argparse.ArgumentParser:
                         parents=[common])
     commands.add_parser("controller", help="run the controller (settings: MODEL_GATEWAY_* env)",
                         parents=[common])
-    commands.add_parser("proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)",
-                        parents=[common])
+    proxy = commands.add_parser(
+        "proxy", help="run the auth proxy (settings: MODEL_GATEWAY_PROXY_* env)",
+        parents=[common])
+    proxy.add_argument("--workers", type=int,
+                       help="worker processes sharing the port (SO_REUSEPORT); default "
+                            "MODEL_GATEWAY_PROXY_WORKERS, else 1")
     migration_options.add_parser(commands, common)
     return command
 
@@ -181,7 +185,12 @@ def _command(args: argparse.Namespace, log: LogSettings, *,
         return _until_signal(serve_controller(ControllerSettings.from_env(os.environ)))
     from proxy.serving import run as run_proxy
 
-    run_proxy(ProxySettings.from_env(os.environ), log=log)  # its own loop, signals, workers
+    proxy_settings = ProxySettings.from_env(os.environ)
+    if args.workers is not None:
+        if not 1 <= args.workers <= MAX_WORKERS:
+            raise SettingsError([f"--workers: must be between 1 and {MAX_WORKERS}"])
+        proxy_settings = dataclasses.replace(proxy_settings, workers=args.workers)
+    run_proxy(proxy_settings, log=log)  # its own loop, signals, workers
     return None
 
 

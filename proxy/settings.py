@@ -26,6 +26,7 @@ from proxy.readdeadlines import ReadTimeouts, read_timeouts
 
 PREFIX: Final = "MODEL_GATEWAY_"
 MIB: Final = 1024 * 1024
+MAX_WORKERS: Final = 256
 _SECRET_FIELDS: Final = frozenset({"pepper", "redis_password"})
 
 
@@ -81,7 +82,8 @@ class ProxySettings:
             metrics_host=read.text("PROXY_METRICS_HOST", defaults.metrics_host),
             metrics_port=read.integer("PROXY_METRICS_PORT", defaults.metrics_port,
                                       minimum=0, maximum=65535),
-            workers=read.integer("PROXY_WORKERS", defaults.workers, minimum=1, maximum=256),
+            workers=read.integer("PROXY_WORKERS", defaults.workers, minimum=1,
+                                 maximum=MAX_WORKERS),
             redis_url=read.redis_url("REDIS_URL", defaults.redis_url),
             redis_password=read.optional_text("REDIS_PASSWORD"),
             redis_timeout=read.seconds("PROXY_REDIS_TIMEOUT", defaults.redis_timeout,

@@ -63,8 +63,9 @@ def root_logger() -> Iterator[None]:
 @pytest.mark.parametrize(("argv", "named"), [
     (["dev", "--image", "Not An Image", "--gpus", "-1"], ["--image", "--gpus"]),
     (["localcluster", "--image-catalog", "/nonexistent/images.txt"], ["--image-catalog"]),
+    (["proxy", "--workers", "0"], ["--workers"]),
 ])
-def test_bad_image_and_gpu_flags_stop_before_anything_starts(
+def test_bad_flags_stop_before_anything_starts(
         argv: list[str], named: list[str], capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
     """Exit 2 with every bad flag named; nothing is started."""

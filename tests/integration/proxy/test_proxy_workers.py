@@ -61,20 +61,20 @@ async def _ready(metrics_port: int) -> bool:
 @pytest.fixture
 async def workers(redis_server: RedisServer, redis: Redis,
                   tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
-    """``python -m proxy`` with two workers: its port and its first metrics port."""
+    """``model-gateway proxy --workers 2``: its port and its first metrics port."""
     await replace_everything(redis, deployments=[], epoch="tests")  # as a controller would
     port, metrics = free_port(), free_port()
     env = os.environ | {
         "MODEL_GATEWAY_REDIS_URL": redis_server.url, "MODEL_GATEWAY_PROXY_PORT": str(port),
         "MODEL_GATEWAY_PROXY_METRICS_PORT": str(metrics),
-        "MODEL_GATEWAY_PROXY_WORKERS": str(WORKERS),
         "MODEL_GATEWAY_PROXY_FAILED_LOGIN_LIMIT": "1000",
         "MODEL_GATEWAY_PROXY_FAILED_LOGIN_ADDRESS_LIMIT": "1000",
         "MODEL_GATEWAY_PROXY_FAILED_LOGIN_BACKOFF_AFTER": "1000",
     }
     with (tmp_path / "proxy.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "proxy", env=env, stdout=log, stderr=log)
+            sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
+            "proxy", "--workers", str(WORKERS), env=env, stdout=log, stderr=log)
         try:
             for worker in range(WORKERS):
                 await eventually(lambda worker=worker: _ready(metrics + worker), within=60)
