@@ -16,6 +16,7 @@ from passlib.context import CryptContext
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.api.auth import Principal
+from gateway.api.dataplane import DataPlane
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
 from gateway.kube.client import Kube
@@ -24,7 +25,8 @@ from schema.locking import KeyedLocks
 
 @dataclass(frozen=True)
 class Services:
-    """Process-wide: the caches, the Kubernetes client, settings, hashing and locks."""
+    """Process-wide: the caches, the Kubernetes client, settings, hashing, locks and the data
+    plane (to confirm a token is verifiable before returning it)."""
 
     store: Store
     kube: Kube
@@ -32,6 +34,7 @@ class Services:
     hashing: CryptContext
     locks: KeyedLocks
     clock: Callable[[], datetime]
+    data_plane: DataPlane
 
     @property
     def namespace(self) -> str:

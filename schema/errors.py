@@ -12,7 +12,8 @@ masked. The tree::
     ├── ExceedQuota        EXCEED_QUOTA        maxDeploy, licence limit, group quota
     ├── LicenseError       LICENSE_ERROR       the licence expired
     ├── Busy               CONFLICT            concurrent writers kept winning; try again
-    └── Unavailable        SERVICE_UNAVAILABLE the cluster cannot take writes right now
+    └── Unavailable        SERVICE_UNAVAILABLE the cluster cannot take writes right now, or
+                                               the data plane did not confirm a token in time
 """
 
 from __future__ import annotations
@@ -84,9 +85,9 @@ class Busy(ApiError):
 class Unavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
 
-    def __init__(self) -> None:
-        super().__init__("the cluster cannot be reached right now; nothing was changed, "
-                         "try again")
+    def __init__(self, message: str = "the cluster cannot be reached right now; nothing was "
+                                      "changed, try again") -> None:
+        super().__init__(message)
 
 
 def deployment_not_found(deployment_id: str) -> ResourceNotFound:

@@ -14,6 +14,14 @@ details (created when and by whom, optional expiry) are written with it, in the 
 update, so the controller publishes a token and its expiry together. Rotation works the same
 way: the new hash and the replaced one (with the end of its overlap) go into the Secret in one
 update, and the token is returned once the API's cache has seen it.
+
+Every token is returned only once the proxy can verify it (:mod:`schema.confirming`). If the
+data plane does not confirm a new client's token in time, the client is undone (a replaced
+token's hash and details are put back) and the mutation fails with ``SERVICE_UNAVAILABLE``: a
+token nobody can use is never shown. A rotation that is not confirmed fails the same way and
+says the old token keeps working through its overlap. A switch to ``private`` waits for the
+existing clients' tokens; it is not undone, so on timeout it fails saying the change was saved
+and the tokens will work once the controller publishes them.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from datetime import UTC, timedelta
 
 import strawberry
 
+from gateway.api.dataplane import NotConfirmed
 from gateway.api.readback import caught_up
 from gateway.api.tokens import new_client_token
 from gateway.kube import clientsecrets, phdeployments
@@ -31,8 +40,9 @@ from gateway.kube.errors import AlreadyExists
 from gateway.kube.phdeployments import DeploymentSpec, Predictor
 from gateway.kube.phdeployments import PhDeployment as DeploymentView
 from schema import permissions, rules, specs, validation
+from schema.confirming import usable
 from schema.context import Context, Info
-from schema.errors import BadUserInput, kube_errors
+from schema.errors import BadUserInput, Unavailable, kube_errors
 from schema.inputs import (
     PhDeploymentClientCreateInput,
     PhDeploymentClientRotateInput,
@@ -82,6 +92,53 @@ async def forget_client(context: Context, deployment_id: str, client: str) -> No
                                           deployment_id=deployment_id, client=client)
 
 
+async def _clients_usable(context: Context, written: DeploymentView) -> None:
+    """After a switch to private: wait until the clients' stored hashes are published."""
+    services = context.services
+    with kube_errors(what=KIND, name=written.name):
+        stored = await clientsecrets.hashes(services.kube, namespace=services.namespace,
+                                            deployment_id=written.name)
+    try:
+        await usable(context, written, {name: stored[name]
+                                        for name in written.spec.endpoint.clients
+                                        if name in stored})
+    except NotConfirmed as error:
+        raise Unavailable(f"the deployment is now private and the change is saved, but its "
+                          f"clients' tokens could not be confirmed usable: {error.reason}; "
+                          "they work once the controller publishes them") from error
+
+
+StoredClient = tuple[str, clientsecrets.ClientDetails | None]
+
+
+async def _stored_client(context: Context, deployment_id: str,
+                         name: str) -> StoredClient | None:
+    """A client's current hash and details, to put back if its replacement is not confirmed."""
+    services = context.services
+    with kube_errors(what=KIND, name=deployment_id):
+        stored = await clientsecrets.hashes(services.kube, namespace=services.namespace,
+                                            deployment_id=deployment_id)
+    if name not in stored:
+        return None
+    details = services.store.client_details.get(clientsecrets.secret_name(deployment_id))
+    return stored[name], (details or {}).get(name)
+
+
+async def _undo_client(context: Context, written: DeploymentView, name: str, *,
+                       replaced: StoredClient | None) -> None:
+    """Take back a client whose token the data plane did not confirm."""
+    services = context.services
+    if replaced is None:
+        await write_spec(context, written.name, lambda fresh: specs.without_client(
+            fresh.spec, name) if name in fresh.spec.endpoint.clients else None)
+        await forget_client(context, written.name, name)
+        return
+    old_hash, old_details = replaced
+    with kube_errors(what=KIND, name=written.name):
+        await clientsecrets.put_client(services.kube, deployment=written, client=name,
+                                       hash_=old_hash, details=old_details)
+
+
 def _now(context: Context) -> str:
     return phdeployments.timestamp(context.services.clock())
 
@@ -126,14 +183,18 @@ class DeploymentMutations:
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
                         predictor=preview.predictor, already_running=not current.spec.stop)
             before: list[str] = []
+            was_public: list[bool] = []
 
             def apply(fresh: DeploymentView) -> DeploymentSpec:
                 before[:] = fresh.spec.endpoint.clients
+                was_public[:] = [fresh.spec.endpoint.access_type == "public"]
                 return specs.updated(fresh.spec, change, user=principal.username, now=now)
 
             written = await write_spec(context, current.name, apply)
         for client in specs.dropped_clients(before, written.spec):
             await forget_client(context, written.name, client)
+        if was_public == [True] and written.spec.endpoint.clients:
+            await _clients_usable(context, written)
         return present(context, written)
 
     @strawberry.mutation
@@ -190,19 +251,26 @@ class DeploymentMutations:
             expires_at=None if expires is None else expires.astimezone(UTC).isoformat())
         token = new_client_token()
         hash_ = await asyncio.to_thread(services.hashing.hash, token)
+        added = name not in current.spec.endpoint.clients
+        replaced = None if added else await _stored_client(context, current.name, name)
         with kube_errors(what=KIND, name=current.name):
             secret = await clientsecrets.put_client(services.kube, deployment=current,
                                                     client=name, hash_=hash_, details=details)
         await caught_up(services.store.client_details, secret["metadata"]["name"],
                         secret["metadata"]["resourceVersion"])
-        added = name not in current.spec.endpoint.clients
         try:
-            await write_spec(context, current.name,
-                             lambda fresh: specs.with_client(fresh.spec, name))
+            written = await write_spec(context, current.name,
+                                       lambda fresh: specs.with_client(fresh.spec, name))
         except BaseException:
             if added:  # do not leave a hash behind for a name the spec never listed
                 await forget_client(context, current.name, name)
             raise
+        try:
+            await usable(context, written, {name: hash_})
+        except NotConfirmed as error:
+            await _undo_client(context, written, name, replaced=replaced)
+            raise Unavailable(f"the token of client {name!r} could not be confirmed usable: "
+                              f"{error.reason}; nothing was changed, try again") from error
         return PhDeploymentClientCreateResponse(name=name, plain_text_token=token)
 
     @strawberry.mutation
@@ -231,6 +299,12 @@ class DeploymentMutations:
             raise BadUserInput("name", f'client "{data.name}" has no token to rotate') from error
         await caught_up(services.store.client_details, secret["metadata"]["name"],
                         secret["metadata"]["resourceVersion"])
+        try:
+            await usable(context, current, {data.name: hash_})
+        except NotConfirmed as error:
+            raise Unavailable(f"the new token of client {data.name!r} is stored but could not "
+                              f"be confirmed usable: {error.reason}; the old token keeps working "
+                              "through the overlap, rotate again") from error
         return PhDeploymentClientCreateResponse(name=data.name, plain_text_token=token)
 
     @strawberry.mutation

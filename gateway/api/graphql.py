@@ -33,6 +33,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, cookie
 from gateway.api.console import GRAPHIQL, Console
+from gateway.api.dataplane import DataPlane
 from gateway.api.requestids import REQUEST_ID
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
@@ -114,8 +115,8 @@ class ApiView(GraphQLView[Context, None]):
 
 
 def graphql_view(*, settings: ApiSettings, store: Store, kube: Kube, auth: Authenticator,
-                 hashing: CryptContext, console: Console,
+                 hashing: CryptContext, console: Console, data_plane: DataPlane,
                  clock: Callable[[], datetime] = _now) -> ApiView:
     services = Services(store=store, kube=kube, settings=settings, hashing=hashing,
-                        locks=KeyedLocks(), clock=clock)
+                        locks=KeyedLocks(), clock=clock, data_plane=data_plane)
     return ApiView(services=services, auth=auth, console=console)

@@ -8,8 +8,10 @@ process serves), ``/readyz`` (every watch cache has loaded; until then GraphQL a
 rather than "not found" from an empty cache), ``/metrics``, and last the console itself at
 ``/`` and every path no other route took.
 
-Lifetime: one ``cleanup_ctx`` block creates the Kubernetes client, the watch caches, the
-token verifier and the GraphQL view, and tears them down in reverse order. The runner cancels
+Lifetime: one ``cleanup_ctx`` block holds the data plane's Redis client (read only, connected
+on first use, so the API starts and serves reads without Redis); the next creates the
+Kubernetes client, the watch caches, the token verifier and the GraphQL view, and tears them
+down in reverse order. The runner cancels
 a handler when its client disconnects, which is what ends a followed log stream.
 """
 
@@ -23,12 +25,14 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from gateway.api import cors
 from gateway.api.accesslog import AccessLogger, access_log
 from gateway.api.auth import Authenticator
 from gateway.api.console import Console
 from gateway.api.csrf import guard
+from gateway.api.dataplane import DataPlane
 from gateway.api.graphql import ApiView, graphql_view
 from gateway.api.logs import LogEndpoint
 from gateway.api.metrics import Metrics
@@ -51,7 +55,21 @@ VIEW = web.AppKey("view", ApiView)
 LOGS = web.AppKey("logs", LogEndpoint)
 SIGNIN = web.AppKey("signin", SignIn)
 CONSOLE = web.AppKey("console", Console)
+DATA_PLANE = web.AppKey("data_plane", DataPlane)
+REDIS_TIMEOUT: Final = 2.0
 GC_THRESHOLDS: Final = (50_000, 20, 100)
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = Redis.from_url(settings.redis_url, password=settings.redis_password,
+                           decode_responses=True, socket_timeout=REDIS_TIMEOUT,
+                           socket_connect_timeout=REDIS_TIMEOUT)
+    app[DATA_PLANE] = DataPlane(redis, wait=settings.data_plane_wait)
+    try:
+        yield
+    finally:
+        await redis.aclose()
 
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -64,7 +82,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
                              verified=VerifiedCache(hashing, ttl=settings.token_cache_ttl))
         app[STORE] = store
         app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,
-                                 hashing=hashing, console=app[CONSOLE])
+                                 hashing=hashing, console=app[CONSOLE],
+                                 data_plane=app[DATA_PLANE])
         app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
         app[SIGNIN] = SignIn(kube=kube, store=store, auth=auth, settings=settings,
                              hashing=hashing)
@@ -127,7 +146,7 @@ def build_app(settings: ApiSettings) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[CONSOLE] = Console(settings.console_dir)
-    app.cleanup_ctx.append(_lifetime)
+    app.cleanup_ctx.extend([_redis, _lifetime])
     for path in ("/graphql", "/api/graphql"):
         app.router.add_route("GET", path, _graphql)
         app.router.add_route("POST", path, _graphql)

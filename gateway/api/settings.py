@@ -44,6 +44,12 @@ Settings (``MODEL_GATEWAY_`` + name):
 - ``API_CLIENT_IDLE_TIMEOUT``, ``_HEADER_TIMEOUT``, ``_BODY_TIMEOUT``, ``_BODY_MIN_RATE``: how
   slow a caller may be before its connection is closed (75 s, 10 s, 30 s, 4096 bytes/s; see
   :mod:`proxy.readdeadlines`).
+- ``REDIS_URL`` [redis://127.0.0.1:6379/0], ``REDIS_PASSWORD``: the data plane's Redis, the
+  names the controller and the proxy read. The API only reads it: a mutation that makes a
+  client token usable (``createPhDeploymentClient``, a switch to ``private``) returns once the
+  controller has published the token's hash there (read your writes for tokens).
+- ``API_DATA_PLANE_WAIT``: the longest such a mutation waits for that publish before it
+  fails with ``SERVICE_UNAVAILABLE`` (10 s).
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ from gateway.sources import Sources, read_sources
 from proxy.hashing import SUPPORTED_SCHEMES
 from proxy.readdeadlines import ReadTimeouts, read_timeouts
 
-_SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret", "signin_link"})
+_SECRET_FIELDS: Final = frozenset({"bootstrap_token", "trusted_header_secret", "signin_link",
+                                   "redis_password"})
 _ORIGIN: Final = re.compile(r"https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?")
 
 
@@ -95,6 +102,9 @@ class ApiSettings:
     max_tokens: int = 2000
     max_replicas: int = 20
     default_access_type: AccessType = "private"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_password: str | None = field(default=None, repr=False)
+    data_plane_wait: float = 10.0
     model_uri_schemes: tuple[str, ...] | None = None  # None: every scheme of ``sources``
     sources: Sources = field(default_factory=Sources)
     license_max_deploy: int | None = None
@@ -144,6 +154,10 @@ class ApiSettings:
             max_replicas=read.integer("API_MAX_REPLICAS", defaults.max_replicas, minimum=1,
                                       maximum=10_000),
             default_access_type=_access_type(read),
+            redis_url=read.redis_url("REDIS_URL", defaults.redis_url),
+            redis_password=read.optional_text("REDIS_PASSWORD"),
+            data_plane_wait=read.seconds("API_DATA_PLANE_WAIT", defaults.data_plane_wait,
+                                         minimum=0.1, maximum=300),
             model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), sources,
                                        problems),
             sources=sources,

@@ -165,7 +165,7 @@ async def running(settings: DevSettings) -> AsyncIterator[dict[str, Any]]:
         async with _controller(kube, redis_url, settings, proxy_url), api_running(ApiSettings(
                 host=settings.host, port=settings.api_port, namespace=settings.namespace,
                 kubernetes_url=cluster.url, api_public_url=api_url, public_url=proxy_url,
-                graphiql=True, signin_link=link)) as api_base:
+                graphiql=True, signin_link=link, redis_url=redis_url)) as api_base:
             proxy = await start_proxy(ProxySettings(
                 host=settings.host, port=settings.proxy_port, metrics_host=settings.host,
                 metrics_port=0, redis_url=redis_url))

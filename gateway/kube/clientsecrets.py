@@ -195,6 +195,15 @@ async def put_client(kube: Kube, *, deployment: PhDeployment, client: str, hash_
                             name=secret_name(deployment.name), change=apply)
 
 
+async def hashes(kube: Kube, *, namespace: str, deployment_id: str) -> dict[str, str]:
+    """Every client's current hash of a deployment (none when it has no clients Secret)."""
+    try:
+        secret = await kube.get(SECRETS, namespace=namespace, name=secret_name(deployment_id))
+    except NotFound:
+        return {}
+    return dict(parse(secret).hashes)
+
+
 async def remove_client(kube: Kube, *, namespace: str, deployment_id: str, client: str) -> None:
     """Forget ``client``'s hash (nothing to do when it or the Secret is already gone)."""
 

@@ -89,7 +89,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* The Redis connection of the controller and the proxy: one URL, the password from a Secret. */}}
+{{/* The Redis connection of the API, the controller and the proxy: one URL, the password from a Secret. */}}
 {{- define "model-gateway.redisEnv" -}}
 - name: MODEL_GATEWAY_REDIS_URL
   value: {{ include "model-gateway.redisUrl" . | quote }}

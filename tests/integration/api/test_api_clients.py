@@ -30,7 +30,7 @@ async def stored_hashes(kube: Kube, deployment_id: str) -> dict[str, str]:
 
 
 async def test_a_client_token_is_returned_once_and_stored_as_a_hash(
-        api: Api, world: World, kubeclient: Kube) -> None:
+        data_plane: str, api: Api, world: World, kubeclient: Kube) -> None:
     """The plain token verifies against the stored hash; the CR holds only the name."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00001",
                                                        endpointAccessType="private")},
@@ -59,7 +59,7 @@ async def test_a_client_token_is_returned_once_and_stored_as_a_hash(
     assert hashes["app"] not in json.dumps(got)
 
 
-async def test_a_same_named_client_is_replaced(api: Api, world: World,
+async def test_a_same_named_client_is_replaced(data_plane: str, api: Api, world: World,
                                                kubeclient: Kube) -> None:
     """Creating a client again replaces its token: the old one stops matching."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00002",
@@ -78,7 +78,7 @@ async def test_a_same_named_client_is_replaced(api: Api, world: World,
     assert resource.spec.update_message == "Create the client app"
 
 
-async def test_deleting_a_client_removes_name_and_hash(api: Api, world: World,
+async def test_deleting_a_client_removes_name_and_hash(data_plane: str, api: Api, world: World,
                                                        kubeclient: Kube) -> None:
     """deletePhDeploymentClient removes the spec name and the Secret key; unknown names fail."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00003",
@@ -103,7 +103,8 @@ async def test_clients_of_unknown_deployments_are_not_found(api: Api, world: Wor
     assert error["message"] == 'phdeployments.primehub.io "ghost-0001" not found'
 
 
-async def test_switching_to_public_drops_clients_and_hashes(api: Api, world: World,
+async def test_switching_to_public_drops_clients_and_hashes(data_plane: str, api: Api,
+                                                            world: World,
                                                             kubeclient: Kube) -> None:
     """A deployment made public loses its clients: names and hashes both go."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00004",
@@ -118,7 +119,7 @@ async def test_switching_to_public_drops_clients_and_hashes(api: Api, world: Wor
 
 
 async def test_deleting_a_deployment_leaves_no_client_secret_behind(
-        api: Api, world: World, kubeclient: Kube) -> None:
+        data_plane: str, api: Api, world: World, kubeclient: Kube) -> None:
     """The clients Secret is owned by the deployment: garbage-collected with it."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00005",
                                                        endpointAccessType="private")},
