@@ -57,7 +57,7 @@ def test_the_walk_sends_every_copied_operation() -> None:
 
 
 @pytest.mark.parametrize("apollo", [False, True], ids=["as-written", "with-typename"])
-async def test_console_operations_validate_and_execute(api: Api, world: World,
+async def test_console_operations_validate_and_execute(data_plane: str, api: Api, world: World,
                                                        apollo: bool) -> None:
     """Each console operation answers data without errors, as written and as Apollo sends it."""
     documents = operations()
