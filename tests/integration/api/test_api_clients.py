@@ -144,7 +144,7 @@ CLIENTS = """query ($where: PhDeploymentWhereUniqueInput!) {
 
 
 async def test_a_client_may_expire_and_shows_who_made_it_and_when(
-        api: Api, world: World, kubeclient: Kube) -> None:
+        data_plane: str, api: Api, world: World, kubeclient: Kube) -> None:
     """expiresAt is kept beside the hash (never the token) and listed with creator and time."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00006",
                                                        endpointAccessType="private")},
@@ -172,7 +172,8 @@ async def test_a_client_may_expire_and_shows_who_made_it_and_when(
     ("next tuesday", "is not an ISO 8601 time"),
 ])
 async def test_a_bad_expiry_is_refused_and_creates_nothing(
-        api: Api, world: World, kubeclient: Kube, expires_at: str, why: str) -> None:
+        data_plane: str, api: Api, world: World, kubeclient: Kube, expires_at: str,
+        why: str) -> None:
     """An expiresAt in the past or not a time: BAD_USER_INPUT naming it; no client, no hash."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00007",
                                                        endpointAccessType="private")},
@@ -192,7 +193,7 @@ ROTATE = """mutation ($data: PhDeploymentClientRotateInput!) {
 
 
 async def test_rotation_keeps_both_hashes_and_lists_when(
-        api: Api, world: World, kubeclient: Kube) -> None:
+        data_plane: str, api: Api, world: World, kubeclient: Kube) -> None:
     """Rotating stores the new hash and keeps the old one beside it with the overlap's end;
     creating the client again or deleting it drops the old one."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00008",
@@ -237,7 +238,8 @@ async def test_rotation_keeps_both_hashes_and_lists_when(
     ({"name": "app", "overlapSeconds": 7 * 24 * 3600 + 1}, "overlapSeconds"),
 ])
 async def test_a_bad_rotation_is_refused_and_changes_nothing(
-        api: Api, world: World, kubeclient: Kube, data: dict[str, object], field: str) -> None:
+        data_plane: str, api: Api, world: World, kubeclient: Kube, data: dict[str, object],
+        field: str) -> None:
     """An unknown client or an overlap outside 0 s to a week: BAD_USER_INPUT naming it."""
     await api.data(sdkdocs.CREATE, {"data": deployment("iris-00009",
                                                        endpointAccessType="private")},
