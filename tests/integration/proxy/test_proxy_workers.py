@@ -80,7 +80,8 @@ async def workers(redis_server: RedisServer, redis: Redis,
                 await eventually(lambda worker=worker: _ready(metrics + worker), within=60)
             yield port, metrics
             process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), timeout=20) == 0
+            code = await asyncio.wait_for(process.wait(), timeout=60)
+            assert code == 0, (tmp_path / "proxy.log").read_text()[-3000:]
         finally:
             if process.returncode is None:
                 process.kill()
