@@ -4,7 +4,8 @@ Requests only touch a dict; a task flushes it every ``interval`` seconds in one 
 trip, so usage costs Redis one write per active client per interval, not one per request.
 A flush that fails (Redis down) puts its counts back to be retried, so counts are delayed,
 not lost, unless the process dies first. ``last_used`` only moves forward, whatever the order
-in which several proxies flush.
+in which several proxies flush. :func:`last_used` is the reading side (the API's
+``lastUsedAt``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ if tonumber(ARGV[2]) > last then
 end
 return 1
 """
+
+
+async def last_used(redis: Redis, deployment_id: str, client: str) -> float | None:
+    """When the proxies last let ``client`` in (unix s, as of their last flush); None: never."""
+    raw = await redis.hget(usage_key(deployment_id, client), USAGE_LAST_USED_FIELD)
+    return None if raw is None else float(raw)
 
 
 class UsageRecorder:

@@ -27,8 +27,10 @@ and the tokens will work once the controller publishes them.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, timedelta
+from typing import Annotated
 
 import strawberry
 
@@ -53,6 +55,8 @@ from schema.inputs import (
 )
 from schema.queries import present, visible_deployment
 from schema.types import PhDeployment, PhDeploymentClientCreateResponse
+
+log = logging.getLogger(__name__)
 
 KIND = "phdeployments.primehub.io"
 START_LOCK = "start"
@@ -309,11 +313,19 @@ class DeploymentMutations:
 
     @strawberry.mutation
     async def delete_ph_deployment_client(
-            self, info: Info, where: PhDeploymentClientWhereUniqueInput) -> PhDeployment | None:
+            self, info: Info, where: PhDeploymentClientWhereUniqueInput,
+            reason: Annotated[str | None, strawberry.argument(description=(
+                "Why (one line, at most 256 characters); logged with the deletion."))] = None,
+            ) -> PhDeployment | None:
         context = info.context
         current = visible_deployment(context, where.deployment_id)
-        permissions.require_member(context, current.spec.group_id)
+        principal = permissions.require_member(context, current.spec.group_id)
+        why = validation.line(reason, field="reason")
         written = await write_spec(context, current.name,
                                    lambda fresh: specs.without_client(fresh.spec, where.name))
         await forget_client(context, current.name, where.name)
+        log.info("deleted client %s of deployment %s", where.name, current.name,
+                 extra={"fields": {"deployment": current.name, "client": where.name,
+                                   "actor": principal.username, "reason": why,
+                                   "request_id": context.request_id}})
         return present(context, written)

@@ -19,10 +19,13 @@ History entries are deployments built from the recorded spec, with PrimeHub's id
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from redis.exceptions import RedisError
 from strawberry.scalars import JSON
 
 from gateway.kube import clientsecrets
@@ -38,6 +41,8 @@ from schema.elsewhere import Dataset, Image, QueryImageMode, not_here
 from schema.failures import DeploymentFailure, explain
 from schema.inputs import STORAGE_CREDENTIALS_HELP
 from schema.rules import running
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -76,6 +81,18 @@ def _client_rotated_at(root: PhDeploymentClient, info: Info) -> str | None:
     return _client_details(root, info).rotated_at
 
 
+async def _client_last_used_at(root: PhDeploymentClient, info: Info) -> str | None:
+    if root.name is None:
+        return None
+    try:
+        moment = await info.context.services.data_plane.last_used(root.deployment_id,
+                                                                  root.name)
+    except (RedisError, OSError, ValueError) as error:
+        log.warning("lastUsedAt unknown, the usage counters cannot be read: %s", error)
+        return None
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+
+
 @strawberry.type
 class PhDeploymentClient:
     name: str | None = None
@@ -91,6 +108,10 @@ class PhDeploymentClient:
     rotated_at: str | None = strawberry.field(
         resolver=_client_rotated_at, description="When the client's token was last rotated "
         "(ISO 8601); null: never.")
+    last_used_at: str | None = strawberry.field(
+        resolver=_client_last_used_at, description="When the proxies last let the client in "
+        "(ISO 8601, as of their last usage flush, every few seconds); null: never, or not "
+        "known now.")
 
 
 @strawberry.type

@@ -18,6 +18,9 @@ together with its route if it ever gets one, so the caller decides that through 
 The wait polls (a few milliseconds at first, backing off), which costs a handful of Redis
 round trips per mutation and needs no subscription kept open in every API replica. Redis
 being unreachable counts as "not yet" until the deadline: the error then names it.
+
+The same connection reads the proxies' usage counters for a client's ``lastUsedAt``
+(:func:`proxy.usage.last_used`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from proxy.records import ROUTES_KEY, RecordError, clients_key, decode_credential
+from proxy.usage import last_used
 
 FIRST_POLL: Final = 0.005
 LAST_POLL: Final = 0.1
@@ -76,6 +80,10 @@ class DataPlane:
                     delay = min(delay * 2, LAST_POLL)
         except TimeoutError:
             raise NotConfirmed(f"{problem} within {self._wait:g} s") from None
+
+    async def last_used(self, deployment_id: str, client: str) -> float | None:
+        """When a proxy last let ``client`` in (unix s, as of the last usage flush)."""
+        return await last_used(self._redis, deployment_id, client)
 
     async def _read(self, deployment_id: str,
                     names: list[str]) -> tuple[list[frozenset[str]], bool]:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sdkdocs
 from apikit import Api, World, deployment, eventually
+from redis.asyncio import Redis
+from redis_server import RedisServer
 
 from gateway.kube import clientsecrets, phdeployments
 from gateway.kube.client import SECRETS, Kube
 from gateway.kube.errors import NotFound
 from gateway.kube.phdeployments import PHDEPLOYMENTS
 from proxy.hashing import make_context
+from proxy.usage import UsageRecorder
 
 CLIENT = """mutation ($data: PhDeploymentClientCreateInput!) {
   createPhDeploymentClient(data: $data) { name plainTextToken } }"""
@@ -251,3 +255,58 @@ async def test_a_bad_rotation_is_refused_and_changes_nothing(
                             token=world.alice)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
     assert await stored_hashes(kubeclient, "iris-00009") == before
+
+
+LAST_USED = """query ($where: PhDeploymentWhereUniqueInput!) {
+  phDeployment(where: $where) { endpointClients { name lastUsedAt } } }"""
+
+
+async def test_last_use_comes_from_the_proxies_usage_counters(
+        data_plane: str, api: Api, world: World, redis_server: RedisServer,
+        redis: Redis) -> None:
+    """lastUsedAt is what the proxies' usage flush wrote; null before any use, and null (not
+    an error) when Redis cannot be reached."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00010",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    for name in ("app", "idle"):
+        await api.data(CLIENT, {"data": {"deploymentId": "iris-00010", "name": name}},
+                       token=world.alice)
+    where = {"where": {"id": "iris-00010"}}
+    recorder = UsageRecorder(redis=redis, interval=1.0, clock=lambda: 1900000000.25)
+    recorder.record("iris-00010", "app")
+    await recorder.flush()
+    listed = (await api.data(LAST_USED, where, token=world.alice))["phDeployment"]
+    assert listed["endpointClients"] == [
+        {"name": "app", "lastUsedAt": "2030-03-17T17:46:40.250000+00:00"},
+        {"name": "idle", "lastUsedAt": None}]
+    redis_server.stop()
+    listed = (await api.data(LAST_USED, where, token=world.alice))["phDeployment"]
+    assert [client["lastUsedAt"] for client in listed["endpointClients"]] == [None, None]
+
+
+async def test_a_client_is_deleted_with_a_logged_reason(
+        data_plane: str, api: Api, world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """deletePhDeploymentClient takes an optional one-line reason, logged with the actor; a
+    reason with a line break is refused and deletes nothing."""
+    await api.data(sdkdocs.CREATE, {"data": deployment("iris-00011",
+                                                       endpointAccessType="private")},
+                   token=world.alice)
+    await api.data(CLIENT, {"data": {"deploymentId": "iris-00011", "name": "app"}},
+                   token=world.alice)
+    with_reason = DELETE_CLIENT.replace(
+        "($where: PhDeploymentClientWhereUniqueInput!)",
+        "($where: PhDeploymentClientWhereUniqueInput!, $reason: String)").replace(
+        "(where: $where)", "(where: $where, reason: $reason)")
+    where = {"deploymentId": "iris-00011", "name": "app"}
+    error = await api.error(with_reason, {"where": where, "reason": "leaked\nin a ticket"},
+                            token=world.alice)
+    assert error["extensions"]["field"] == "reason"
+    caplog.set_level(logging.INFO, logger="schema.mutations")
+    left = await api.data(with_reason, {"where": where, "reason": "leaked in a ticket"},
+                          token=world.alice)
+    assert left["deletePhDeploymentClient"]["endpointClients"] == []
+    [record] = [r for r in caplog.records if r.name == "schema.mutations"]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert (fields["client"], fields["actor"], fields["reason"]) == (
+        "app", "alice", "leaked in a ticket")

@@ -64,7 +64,8 @@ def served() -> dict[str, Any]:
 def test_every_contract_field_exists_with_its_type(
         served: dict[str, Any], key: tuple[str, str, str],
         expected: tuple[str | None, dict[str, str]]) -> None:
-    """Each contract field, its arguments and declared type are served as written."""
+    """Each contract field, its arguments and declared type are served as written; any
+    argument added beside them is optional, so PrimeHub's callers stay valid."""
     kind, type_name, field_name = key
     declared, arguments = expected
     graphql_type = served.get(type_name)
@@ -75,4 +76,7 @@ def test_every_contract_field_exists_with_its_type(
     if declared is not None:
         assert str(field.type) == declared
     served_args = {name: str(arg.type) for name, arg in getattr(field, "args", {}).items()}
-    assert served_args == arguments
+    assert {name: served_args.get(name) for name in arguments} == arguments
+    required_additions = [name for name, served_type in served_args.items()
+                          if name not in arguments and served_type.endswith("!")]
+    assert required_additions == []
