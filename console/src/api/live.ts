@@ -17,8 +17,6 @@ export interface LiveList {
   items: DeploymentCard[] | null;
   error: string | null;
   refresh: () => Promise<void>;
-  /** Apply a deployment a mutation returned, before its event arrives. */
-  put: (card: DeploymentCard) => void;
 }
 
 function newestFirst(a: DeploymentCard, b: DeploymentCard): number {
@@ -102,12 +100,7 @@ export function useDeploymentList(groupId: string | null): LiveList {
     publish();
   }, [load, publish]);
 
-  const put = useCallback((card: DeploymentCard): void => {
-    cards.current.set(card.id, card);
-    publish();
-  }, [publish]);
-
-  return { items, error, refresh, put };
+  return { items, error, refresh };
 }
 
 export interface LiveDeployment {

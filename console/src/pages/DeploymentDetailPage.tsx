@@ -6,7 +6,6 @@
 import { useState } from "preact/hooks";
 import { messageOf, mutate } from "../api/client";
 import { useDeployment } from "../api/live";
-import type { Deployment } from "../api/types";
 import { navigate } from "../router";
 import { ConfirmDialog } from "../ui/ConfirmDialog";
 import { InlineCode } from "../ui/InlineCode";
@@ -46,9 +45,9 @@ export function DeploymentDetailPage({ id, tab }: { id: string; tab: string }) {
     setBusy(true);
     setActionError(null);
     try {
-      const data = await mutate<Record<string, Deployment>>(name, { id });
-      const updated = data[name === "StartDeployment" ? "deployPhDeployment" : "stopPhDeployment"];
-      if (updated) live.put({ ...deployment, ...updated });
+      // The page changes when the subscription says so: the mutation's answer may be older
+      // than an event already applied.
+      await mutate(name, { id });
     } catch (failure) {
       setActionError(messageOf(failure));
     }

@@ -96,11 +96,9 @@ export function DeploymentListPage() {
   const toggle = async (card: DeploymentCard): Promise<void> => {
     setActionError(null);
     try {
-      const name = card.stop ? "StartDeployment" : "StopDeployment";
-      const field = card.stop ? "deployPhDeployment" : "stopPhDeployment";
-      const data = await mutate<Record<string, DeploymentCard>>(name, { id: card.id });
-      const updated = data[field];
-      if (updated) list.put(updated);
+      // The card changes when the subscription says so: the mutation's own answer may be
+      // older than an event already applied, and must not overwrite it.
+      await mutate(card.stop ? "StartDeployment" : "StopDeployment", { id: card.id });
     } catch (failure) {
       setActionError(`${card.name ?? card.id}: ${messageOf(failure)}`);
     }
