@@ -7,7 +7,6 @@ import base64
 import os
 import re
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -23,15 +22,6 @@ STATUS = """query($id: ID!) { phDeployment(where: {id: $id}) { status message } 
 ADD_CLIENT = """mutation($id: String!, $name: String!) { createPhDeploymentClient(data: {
   deploymentId: $id, name: $name}) { plainTextToken } }"""
 BODY = {"data": {"ndarray": [[1.0, 2.0]]}}
-
-
-@pytest.fixture
-async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
-    """Dev mode with its own Redis, in an empty directory."""
-    running = DevMode(tmp_path)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def deployed(dev: DevMode, name: str, access: str) -> None:

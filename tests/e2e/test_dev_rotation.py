@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -18,15 +16,6 @@ pytestmark = pytest.mark.timeout(180)
 ROTATE = """mutation($id: String!, $name: String!, $overlap: Int!) { rotatePhDeploymentClient(
   data: {deploymentId: $id, name: $name, overlapSeconds: $overlap}) { plainTextToken } }"""
 OVERLAP = 8
-
-
-@pytest.fixture
-async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
-    """Dev mode in an empty directory."""
-    running = DevMode(tmp_path)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def test_a_steady_client_sees_no_failure_through_a_rotation(dev: DevMode) -> None:

@@ -69,16 +69,6 @@ class Shell:
 
 
 @pytest.fixture
-async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
-    """Dev mode running in an empty directory (its state goes to ./.model-gateway)."""
-    running = DevMode(tmp_path)
-    await running.start()
-    yield running
-    if running.process is not None:
-        await running.stop()
-
-
-@pytest.fixture
 async def shell(tmp_path: Path) -> AsyncIterator[Shell]:
     """A bash in the same directory, as the second terminal of the quickstart."""
     process = await asyncio.create_subprocess_exec(

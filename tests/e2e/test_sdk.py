@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -51,15 +50,6 @@ try:
 except ResourceNotFoundException as error:
     report("missing", str(error.args))
 '''
-
-
-@pytest.fixture
-async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
-    """Dev mode running in an empty directory."""
-    running = DevMode(tmp_path)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def test_primehub_sdk_lifecycle(dev: DevMode, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.timeout(240)
 PRIMEHUB = Path(sys.executable).parent / "primehub"
 SUBCOMMANDS = {"create", "delete", "get", "get-history", "list", "logs", "start", "stop",
                "update", "wait"}
-
-
-@pytest.fixture
-async def dev(tmp_path: Path) -> AsyncIterator[DevMode]:
-    """Dev mode running in an empty directory."""
-    running = DevMode(tmp_path)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 class Cli:
