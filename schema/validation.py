@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from gateway.kube.phdeployments import ACCESS_TYPES, AccessType, EnvVar
+from gateway.kube.phdeployments import ACCESS_TYPES, MAX_DEPLOYMENT_ID, AccessType, EnvVar
 from schema.errors import BadUserInput, IllegalEnvName
 
 # Applied with fullmatch: no anchors, so no pattern can be used with re.match by mistake.
-ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+ID_PATTERN: Final = re.compile(rf"[a-z0-9][a-z0-9-]{{1,{MAX_DEPLOYMENT_ID - 2}}}[a-z0-9]")
 ENV_NAME_PATTERN: Final = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
 CLIENT_NAME_PATTERN: Final = re.compile(r"[a-z_][a-z0-9_-]*")
 _LABEL: Final = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -52,9 +52,12 @@ MAX_METADATA_VALUE: Final = 4096
 
 
 def deployment_id(value: str) -> str:
-    """PrimeHub's id rule: 3 to 63 characters, lowercase letters, digits and inner dashes."""
+    """PrimeHub's id rule, but at most 56 characters: lowercase letters, digits and inner
+    dashes. PrimeHub allows 63, yet its Service ``deploy-<id>`` must fit a 63-character DNS
+    label, so a longer id would be accepted and then never deploy (on PrimeHub too)."""
     if not ID_PATTERN.fullmatch(value):
-        raise BadUserInput("id", f"{value!r} must match ^{ID_PATTERN.pattern}$ (3 to 63 "
+        raise BadUserInput("id", f"{value!r} must match ^{ID_PATTERN.pattern}$ (3 to "
+                           f"{MAX_DEPLOYMENT_ID} "
                            "lowercase letters, digits or '-', starting and ending with a "
                            "letter or digit)")
     return value

@@ -48,9 +48,14 @@ _SPEC_KEYS: Final = ("displayName", "userId", "userName", "groupId", "groupName"
                      "endpoint")
 
 
+CHILD_PREFIX: Final = "deploy-"
+# A Service name is a DNS label of at most 63 characters, so the id gets what the prefix leaves.
+MAX_DEPLOYMENT_ID: Final = 63 - len(CHILD_PREFIX)
+
+
 def child_name(deployment_id: str) -> str:
     """The name of the Deployment and Service made for a PhDeployment."""
-    return f"deploy-{deployment_id}"
+    return f"{CHILD_PREFIX}{deployment_id}"
 
 
 def timestamp(moment: datetime | None = None) -> str:

@@ -14,7 +14,8 @@ import { Link } from "../ui/Link";
 import { Errors, Notice } from "../ui/Notice";
 import { FeatureNotAvailable } from "./DeploymentListPage";
 
-const ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+// The API's rule (schema/validation.py): the Service `deploy-<id>` must fit 63 characters.
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,54}[a-z0-9]$/;
 
 export const SUGGESTED_IMAGES: { image: string; label: string }[] = [
   { image: "infuseai/sklearn-prepackaged:v0.1.0", label: "scikit-learn" },
@@ -99,7 +100,7 @@ function useIdAvailability(id: string, enabled: boolean): Availability {
 const AVAILABILITY_TEXT: Record<Availability, string> = {
   unknown: "", checking: "Checking…", available: "Deployment ID is available.",
   taken: "Deployment ID is already in use.",
-  invalid: "Use 3 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit.",
+  invalid: "Use 3 to 56 lowercase letters, digits and '-', starting and ending with a letter or digit.",
 };
 
 function instanceTypeText(type: InstanceType): string {
