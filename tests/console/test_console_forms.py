@@ -19,7 +19,7 @@ def test_deployment_id_availability_is_shown_as_you_type(page: Page, dev_stack: 
     field.fill("free-id-1")
     expect(page.get_by_text("Deployment ID is available.")).to_be_visible()
     field.fill("Bad_Id")
-    expect(page.get_by_text("Use 3 to 63 lowercase letters")).to_be_visible()
+    expect(page.get_by_text("Use 3 to 56 lowercase letters")).to_be_visible()
 
 
 def test_api_errors_appear_next_to_the_field_they_name(page: Page, dev_stack: DevStack) -> None:

@@ -78,7 +78,7 @@ async def test_api_tokens_for_any_accepted_user_are_revoked(api: Api, world: Wor
     await absent(kubeclient, SECRETS, apitokens.secret_name(token_id))
 
 
-@pytest.mark.parametrize("deployment_id", ["0-0", "a" * 63])
+@pytest.mark.parametrize("deployment_id", ["0-0", "a" * 56])
 async def test_deployments_and_clients_with_edge_names_are_deleted(
         api: Api, world: World, kubeclient: Kube, deployment_id: str) -> None:
     """Clients with edge names, then the deployment itself, are deleted by the API."""
