@@ -48,6 +48,33 @@ hashes, each with the unix time it stops working (``{"v": 1, "keys": [{"hash": .
 ``{``, so the two cannot be confused. The proxy accepts a token that matches a key not yet
 past its expiry, and answers "expired" for one that matches only expired keys.
 
+Routes (the value of a ``mg:routes`` field; the field is the deployment id)::
+
+    {"v": 1,
+     "host": "10.0.0.5", "port": 80,       the primary predictor's upstream (what old readers use)
+     "access": "private", "stopped": false,
+     "ready": true,                         every predictor with weight > 0 is ready
+     "sticky": false,                       one client always reaches the same predictor
+     "predictors": [                        primary first
+       {"name": "predictor1", "host": "10.0.0.5", "port": 80,
+        "weight": 90,                       integer 0..100; the list's weights sum to 100
+        "ready": true,                      this predictor has an available pod
+        "wakeable": false},                 scaled to zero by the autoscaler (issue 16)
+       ...]}
+
+``sticky``, ``predictors`` and ``wakeable`` are additions to the first route shape, which had
+only ``host``, ``port``, ``access``, ``stopped`` and ``ready``: a reader of that shape keeps
+working against a new publisher (it sends everything to the primary at ``host``/``port``),
+and a record without ``predictors`` means one predictor, :data:`PRIMARY` (PrimeHub's
+``predictor1``), at ``host``/``port`` with weight 100 and the route's readiness; without
+``sticky``, not sticky; without ``wakeable``, not wakeable. :class:`Route` fills in the same
+default when built without predictors, so code that knows only one upstream keeps building
+routes as before. Predictor names follow :data:`PREDICTOR_NAME` and are unique in a route;
+the first predictor is at the route's ``host``/``port``. Fields a decoder does not know are
+ignored (the shape only ever grows, and an older proxy must keep reading a newer record);
+a known field of the wrong type or value is a :class:`RecordError`, and so is encoding a
+route that breaks these rules.
+
 Route, credential and upgrade JSON carry a version ``v``; decoders reject versions they do
 not know with :class:`RecordError` rather than guess.
 """
@@ -55,6 +82,7 @@ not know with :class:`RecordError` rather than guess.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final
@@ -66,6 +94,9 @@ EVENTS_CHANNEL: Final = "mg:events"
 HASH_UPGRADES_KEY: Final = "mg:hash-upgrades"
 USAGE_REQUESTS_FIELD: Final = "requests"
 USAGE_LAST_USED_FIELD: Final = "last_used"
+PRIMARY: Final = "predictor1"  # PrimeHub's name for a deployment's only predictor
+PREDICTOR_NAME: Final = re.compile(r"[a-z0-9]([-a-z0-9]{0,14}[a-z0-9])?")  # use fullmatch
+TOTAL_WEIGHT: Final = 100
 
 
 class RecordError(ValueError):
@@ -80,8 +111,25 @@ class Access(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Upstream:
+    """One predictor of a deployment: its Service, its share of the traffic, its readiness."""
+
+    name: str
+    host: str
+    port: int
+    weight: int
+    ready: bool
+    wakeable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
-    """Where one deployment's traffic goes and whether it may go there now."""
+    """Where one deployment's traffic goes and whether it may go there now.
+
+    ``host``, ``port`` and ``ready`` describe the whole deployment as the first route shape
+    did; ``predictors`` (primary first) is where traffic really goes. Built without
+    predictors, a route has one: :data:`PRIMARY` at ``host``/``port``, weight 100.
+    """
 
     deployment_id: str
     host: str
@@ -89,6 +137,13 @@ class Route:
     access: Access
     stopped: bool
     ready: bool
+    predictors: tuple[Upstream, ...] = ()
+    sticky: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.predictors:
+            object.__setattr__(self, "predictors", (
+                Upstream(PRIMARY, self.host, self.port, TOTAL_WEIGHT, self.ready),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,27 +225,80 @@ def _field(value: dict[str, Any], name: str, kind: type, what: str) -> Any:
     return item
 
 
+def _address(host: str, port: int, what: str) -> None:
+    if not host or not 0 < port < 65536:
+        raise RecordError(f"{what}: bad upstream address {host!r}:{port}")
+
+
+def check_route(route: Route) -> None:
+    """Raise :class:`RecordError` unless the route keeps the rules of the module docstring."""
+    what = f"route {route.deployment_id!r}"
+    _address(route.host, route.port, what)
+    names: set[str] = set()
+    for predictor in route.predictors:
+        if not PREDICTOR_NAME.fullmatch(predictor.name):
+            raise RecordError(f"{what}: {predictor.name!r} is not a predictor name")
+        if predictor.name in names:
+            raise RecordError(f"{what}: predictor {predictor.name!r} appears twice")
+        names.add(predictor.name)
+        _address(predictor.host, predictor.port, f"{what}, predictor {predictor.name!r}")
+        if not 0 <= predictor.weight <= TOTAL_WEIGHT:
+            raise RecordError(f"{what}: predictor {predictor.name!r} has weight "
+                              f"{predictor.weight} (0 to {TOTAL_WEIGHT})")
+    total = sum(predictor.weight for predictor in route.predictors)
+    if total != TOTAL_WEIGHT:
+        raise RecordError(f"{what}: predictor weights sum to {total}, not {TOTAL_WEIGHT}")
+    primary = route.predictors[0]
+    if (primary.host, primary.port) != (route.host, route.port):
+        raise RecordError(f"{what}: the first predictor is not at the route's host and port")
+
+
 def encode_route(route: Route) -> str:
+    check_route(route)
     return json.dumps({
         "v": VERSION, "host": route.host, "port": route.port, "access": route.access.value,
-        "stopped": route.stopped, "ready": route.ready,
+        "stopped": route.stopped, "ready": route.ready, "sticky": route.sticky,
+        "predictors": [
+            {"name": predictor.name, "host": predictor.host, "port": predictor.port,
+             "weight": predictor.weight, "ready": predictor.ready,
+             "wakeable": predictor.wakeable}
+            for predictor in route.predictors],
     }, separators=(",", ":"))
+
+
+def _predictor(value: object, what: str) -> Upstream:
+    if not isinstance(value, dict):
+        raise RecordError(f"{what}: each predictor must be an object")
+    wakeable = value.get("wakeable", False)
+    if not isinstance(wakeable, bool):
+        raise RecordError(f"{what}: 'wakeable' must be a bool")
+    return Upstream(name=_field(value, "name", str, what), host=_field(value, "host", str, what),
+                    port=_field(value, "port", int, what),
+                    weight=_field(value, "weight", int, what),
+                    ready=_field(value, "ready", bool, what), wakeable=wakeable)
 
 
 def decode_route(deployment_id: str, raw: str | bytes) -> Route:
     what = f"route {deployment_id!r}"
     value = _load(raw, what)
-    host = _field(value, "host", str, what)
-    port = _field(value, "port", int, what)
-    if not host or not 0 < port < 65536:
-        raise RecordError(f"{what}: bad upstream address {host!r}:{port}")
     try:
         access = Access(value.get("access"))
     except ValueError as error:
         raise RecordError(f"{what}: 'access' must be public or private") from error
-    return Route(deployment_id=deployment_id, host=host, port=port, access=access,
-                 stopped=_field(value, "stopped", bool, what),
-                 ready=_field(value, "ready", bool, what))
+    sticky = value.get("sticky", False)
+    if not isinstance(sticky, bool):
+        raise RecordError(f"{what}: 'sticky' must be a bool")
+    listed = value.get("predictors")
+    if listed is not None and (not isinstance(listed, list) or not listed):
+        raise RecordError(f"{what}: 'predictors' must be a non-empty list")
+    route = Route(deployment_id=deployment_id, host=_field(value, "host", str, what),
+                  port=_field(value, "port", int, what), access=access,
+                  stopped=_field(value, "stopped", bool, what),
+                  ready=_field(value, "ready", bool, what),
+                  predictors=tuple(_predictor(item, what) for item in listed or ()),
+                  sticky=sticky)
+    check_route(route)
+    return route
 
 
 def encode_event(event: Event) -> str:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from proxy.records import (
+    PRIMARY,
     Access,
     CredentialKey,
     DeploymentChanged,
@@ -14,6 +15,7 @@ from proxy.records import (
     RecordError,
     Resynced,
     Route,
+    Upstream,
     decode_credential,
     decode_event,
     decode_hash_upgrade,
@@ -45,6 +47,79 @@ def test_malformed_routes_are_rejected(change: dict[str, object]) -> None:
     value = json.loads(encode_route(ROUTE)) | change
     with pytest.raises(RecordError):
         decode_route("iris-abc12", json.dumps(value))
+
+
+SPLIT = Route(deployment_id="iris-abc12", host="127.1.0.5", port=80, access=Access.PUBLIC,
+              stopped=False, ready=False, sticky=True, predictors=(
+                  Upstream("predictor1", "127.1.0.5", 80, 90, ready=True),
+                  Upstream("canary-2", "127.1.0.6", 8080, 10, ready=False, wakeable=True),
+                  Upstream("old", "127.1.0.7", 80, 0, ready=True)))
+
+
+def test_a_route_without_predictors_is_one_primary_predictor_with_all_the_traffic() -> None:
+    """The first route shape (no predictors, no sticky) reads as predictor1 at host/port, 100%."""
+    old_shape = '{"v":1,"host":"127.1.0.5","port":80,"access":"private","stopped":false,' \
+                '"ready":true}'
+    route = decode_route("iris-abc12", old_shape)
+    assert route == ROUTE
+    assert route.predictors == (Upstream(PRIMARY, "127.1.0.5", 80, 100, ready=True),)
+    assert route.sticky is False
+
+
+def test_a_split_route_round_trips_and_keeps_the_fields_old_readers_use() -> None:
+    """Predictors, weights, readiness, wakeable and sticky survive; host/port stay the primary's."""
+    raw = encode_route(SPLIT)
+    assert decode_route("iris-abc12", raw) == SPLIT
+    value = json.loads(raw)
+    assert (value["host"], value["port"], value["ready"]) == ("127.1.0.5", 80, False)
+
+
+def test_fields_a_reader_does_not_know_are_ignored() -> None:
+    """The shape only grows: a newer publisher's extra fields do not break this reader."""
+    value = json.loads(encode_route(SPLIT))
+    value["later"] = {"anything": 1}
+    value["predictors"][1]["later"] = [1]
+    assert decode_route("iris-abc12", json.dumps(value)) == SPLIT
+
+
+def _predictors(*changes: dict[str, object]) -> dict[str, object]:
+    listed = json.loads(encode_route(SPLIT))["predictors"]
+    return {"predictors": [item | change for item, change in zip(listed, changes, strict=False)]
+            + listed[len(changes):]}
+
+
+@pytest.mark.parametrize("change", [
+    {"sticky": "yes"}, {"sticky": None}, {"predictors": []}, {"predictors": {}},
+    {"predictors": ["predictor1"]},
+    _predictors({"name": "Predictor1"}), _predictors({"name": "a" * 17}),
+    _predictors({"name": "-a"}), _predictors({"name": "a-"}), _predictors({"name": "a\n"}),
+    _predictors({"name": 1}), _predictors({}, {"name": "predictor1"}),
+    _predictors({"weight": 91}), _predictors({"weight": 80}), _predictors({"weight": "90"}),
+    _predictors({"weight": 90.0}), _predictors({"weight": True}),
+    _predictors({"weight": 101}, {"weight": -1}),
+    _predictors({"port": 0}), _predictors({"host": ""}), _predictors({"host": None}),
+    _predictors({"ready": 1}), _predictors({"wakeable": "no"}),
+    _predictors({"port": 81}), _predictors({"host": "127.1.0.9"}),
+])
+def test_malformed_predictors_are_rejected(change: dict[str, object]) -> None:
+    """Bad names, duplicates, weights not summing to 100, bad types, a primary elsewhere fail."""
+    value = json.loads(encode_route(SPLIT)) | change
+    with pytest.raises(RecordError):
+        decode_route("iris-abc12", json.dumps(value))
+
+
+@pytest.mark.parametrize("predictors", [
+    (Upstream("predictor1", "127.1.0.5", 80, 50, ready=True),),
+    (Upstream("predictor1", "127.1.0.5", 80, 100, ready=True),
+     Upstream("predictor1", "127.1.0.6", 80, 0, ready=True)),
+    (Upstream("p_1", "127.1.0.5", 80, 100, ready=True),),
+])
+def test_a_route_that_breaks_the_rules_is_not_published(predictors: tuple[Upstream, ...]) -> None:
+    """Encoding checks the same rules as decoding, so a publisher's bug fails where it is made."""
+    route = Route(deployment_id="iris-abc12", host="127.1.0.5", port=80, access=Access.PUBLIC,
+                  stopped=False, ready=True, predictors=predictors)
+    with pytest.raises(RecordError):
+        encode_route(route)
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1]", '{"v":1}', b"\xff"])
