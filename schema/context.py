@@ -43,9 +43,14 @@ class Services:
 
 @dataclass(frozen=True)
 class Context:
+    """One request's: ``principal`` is the caller (``None``: anonymous), with the acting API
+    token's id and scopes (``principal.token_id``, ``principal.granted``); ``refused`` says
+    why a genuine credential was turned away (it expired), for the error the caller gets."""
+
     services: Services
     principal: Principal | None
     request_id: str
+    refused: str | None = None
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]

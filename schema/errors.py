@@ -6,6 +6,10 @@ masked. The tree::
 
     ApiError
     ├── NotAuth            NOT_AUTH            no or bad credentials, not a member, not admin
+    ├── Unauthenticated    UNAUTHENTICATED     a genuine API token that expired, saying so
+    ├── Forbidden          FORBIDDEN           the token's scopes do not allow this, saying
+    │                                          which scope it needs (or which field of a new
+    │                                          token asks for more than the issuer has)
     ├── ResourceNotFound   RESOURCE_NOT_FOUND  (deployments: PrimeHub's exact sentence)
     ├── BadUserInput       BAD_USER_INPUT      names the offending ``field``
     ├── IllegalEnvName     ILLEGAL_ENV_NAME    PrimeHub's sentence, naming the variable
@@ -41,6 +45,20 @@ class NotAuth(ApiError):
 
     def __init__(self, message: str = "user not auth") -> None:
         super().__init__(message)
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        if field is None:
+            super().__init__(message)
+        else:
+            super().__init__(f"{field}: {message}", field=field)
 
 
 class ResourceNotFound(ApiError):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from gateway.api.auth import Principal, still_signed_in
 from schema.context import Context
-from schema.errors import NotAuth
+from schema.errors import NotAuth, Unauthenticated
 
 
 def caller(context: Context) -> Principal:
-    """The authenticated caller; ``NOT_AUTH`` when anonymous."""
+    """The authenticated caller; ``NOT_AUTH`` when anonymous, ``UNAUTHENTICATED`` with the
+    reason when the token presented is genuine but no longer works (it expired)."""
     if context.principal is None:
+        if context.refused is not None:
+            raise Unauthenticated(context.refused)
         raise NotAuth()
     return context.principal
 

@@ -7,13 +7,21 @@ Order of trust for one request:
    names the user and ``X-Forwarded-Groups`` (comma separated) their groups. Without the
    secret these headers are ignored, whoever sent them.
 2. ``Authorization: Bearer <token>``: an API token (``mga_<id>_...``: its Secret is found by
-   id in the watch cache, must not be expired, and its hash must match), else the bootstrap
-   admin token (a plain value compared in constant time, or a passlib hash).
+   id in the watch cache and its hash must match, or the hash the last rotation replaced
+   while its overlap lasts), else the bootstrap admin token (a plain value compared in
+   constant time, or a passlib hash). A genuine API token past its expiry is
+   :class:`Refused` with the reason, so the API can answer ``UNAUTHENTICATED`` saying so;
+   a wrong token learns nothing.
 3. The console's session cookie (``mg_session``, see :mod:`gateway.api.signin`): a session
    token stored like an API token, valid while it has not expired and the credential it was
    exchanged for is still valid (an unrevoked, unexpired API token, or the configured
    bootstrap token). Ambient credentials (this cookie, trusted headers) need the CSRF check
    of :mod:`gateway.api.csrf` on anything but reads.
+
+Every :class:`Principal` carries the id of the API token it acts through (``token_id``: the
+token itself, the one a console session was exchanged for, ``bootstrap``; none for single
+sign-on) and that token's scopes (:mod:`gateway.scopes`), so whatever records or limits a
+request (the scope check of every mutation, the audit trail) reads them in one place.
 
 Anything else is anonymous (``None``); resolvers answer ``NOT_AUTH``. Token hashes are checked
 through the :class:`~gateway.api.verifying.VerifiedCache`; a revoked token's entries are
@@ -33,6 +41,8 @@ from gateway.api.store import Store
 from gateway.api.tokens import api_token_id, session_token_id
 from gateway.api.verifying import VerifiedCache
 from gateway.kube.apitokens import ApiToken, secret_name
+from gateway.scopes import ADMIN
+from gateway.scopes import default as default_scopes
 
 USER_HEADER = "X-Forwarded-User"
 GROUPS_HEADER = "X-Forwarded-Groups"
@@ -40,6 +50,14 @@ SESSION_COOKIE: Final = "mg_session"
 BOOTSTRAP: Final = "bootstrap"  # the credential name of the bootstrap admin token
 
 Via = Literal["bearer", "session", "sso"]
+EXPIRED: Final = "the API token has expired"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A presented credential that is genuine (its hash matched) but no longer works."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,9 @@ class Principal:
 
     ``via`` says how the caller proved who they are; ``credential`` names what they
     presented: an API token's id (``bootstrap`` for the bootstrap token) or a session's id.
+    ``token_id`` is the API token acting (for a session, the one it was exchanged for; none
+    for single sign-on) and ``scopes`` what that token may do; ``None``: the user's full
+    rights (:func:`gateway.scopes.default`), read through :attr:`granted`.
     """
 
     username: str
@@ -56,6 +77,13 @@ class Principal:
     groups: frozenset[str] | None = None
     via: Via = "bearer"
     credential: str | None = None
+    token_id: str | None = None
+    scopes: frozenset[str] | None = None
+
+    @property
+    def granted(self) -> frozenset[str]:
+        """The scopes the caller acts with."""
+        return self.scopes if self.scopes is not None else default_scopes(admin=self.admin)
 
 
 def cookie(headers: Mapping[str, str], name: str) -> str | None:
@@ -109,6 +137,13 @@ class Authenticator:
             self._verified.evict(name)
 
     async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """The caller, or ``None`` for anonymous and refused requests alike."""
+        found = await self.identify(headers)
+        return found if isinstance(found, Principal) else None
+
+    async def identify(self, headers: Mapping[str, str]) -> Principal | Refused | None:
+        """The caller; :class:`Refused` for a genuine API token that no longer works (so the
+        API can say why), ``None`` for anything else that does not authenticate."""
         trusted = self._trusted(headers)
         if trusted is not None:
             return trusted
@@ -138,38 +173,48 @@ class Authenticator:
         return Principal(username=username, groups=groups, via="sso",
                          admin=admin_group is not None and admin_group in groups)
 
-    async def _api_token(self, token: str) -> Principal | None:
+    async def _api_token(self, token: str) -> Principal | Refused | None:
         token_id = api_token_id(token)
         if token_id is None:
             return None
-        stored = await self._verified_token(token_id, token, session=False)
+        stored = await self._matching(token_id, token, session=False)
         if stored is None:
             return None
-        return Principal(username=stored.username, admin=stored.admin, credential=stored.id)
+        if stored.expired(self._clock()):
+            return Refused(EXPIRED)
+        return Principal(username=stored.username, admin=stored.admin, credential=stored.id,
+                         token_id=stored.id, scopes=stored.granted)
 
     async def _session(self, token: str) -> Principal | None:
         session_id = session_token_id(token)
         if session_id is None:
             return None
-        stored = await self._verified_token(session_id, token, session=True)
-        if stored is None or not self.credential_valid(stored.session_of):
+        stored = await self._matching(session_id, token, session=True)
+        if stored is None or stored.expired(self._clock()) or \
+                not self.credential_valid(stored.session_of):
             return None
         return Principal(username=stored.username, admin=stored.admin, via="session",
-                         credential=stored.id)
+                         credential=stored.id, token_id=stored.session_of,
+                         scopes=stored.granted)
 
     def credential_valid(self, credential: str | None) -> bool:
         """Whether the credential a session was exchanged for still works."""
         return credential_valid(self._store, self._settings, credential, now=self._clock())
 
-    async def _verified_token(self, token_id: str, token: str, *,
-                              session: bool) -> ApiToken | None:
+    async def _matching(self, token_id: str, token: str, *,
+                        session: bool) -> ApiToken | None:
+        """The stored token ``token`` is (expired or not): its hash matches, or it is the one
+        the last rotation replaced and its overlap has not ended."""
         name = secret_name(token_id)
         stored = self._store.tokens.get(name)
-        if stored is None or stored.session != session or stored.expired(self._clock()):
+        if stored is None or stored.session != session:
             return None
-        if not await self._verified.verify(scope=name, token=token, hash_=stored.hash):
-            return None
-        return stored
+        if await self._verified.verify(scope=name, token=token, hash_=stored.hash):
+            return stored
+        if stored.previous_valid(self._clock()) and await self._verified.verify(
+                scope=name, token=token, hash_=stored.previous_hash):
+            return stored
+        return None
 
     async def _bootstrap(self, token: str) -> Principal | None:
         expected = self._settings.bootstrap_token
@@ -181,4 +226,5 @@ class Authenticator:
         else:
             matched = hmac.compare_digest(token.encode(), expected.encode())
         return Principal(username=self._settings.bootstrap_username, admin=True,
-                         credential=BOOTSTRAP) if matched else None
+                         credential=BOOTSTRAP, token_id=BOOTSTRAP,
+                         scopes=frozenset({ADMIN})) if matched else None

@@ -12,7 +12,8 @@ this subclass adds what PrimeHub's clients need and what the product promises:
   protocol is not offered);
 - a request whose session cookie no longer works (signed out, expired, revoked) is answered
   401 before GraphQL runs, so the console knows to sign in again; without any credentials
-  the answer stays PrimeHub's ``NOT_AUTH`` error;
+  the answer stays PrimeHub's ``NOT_AUTH`` error, and with an API token that expired it is
+  ``UNAUTHENTICATED`` saying so (the context carries the reason);
 - GraphiQL from the console's own build (:mod:`gateway.api.console`), never strawberry's
   page, which loads its scripts from a CDN.
 """
@@ -31,7 +32,7 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, cookie
+from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, Refused, cookie
 from gateway.api.console import GRAPHIQL, Console
 from gateway.api.dataplane import DataPlane
 from gateway.api.requestids import REQUEST_ID
@@ -51,6 +52,7 @@ class Caller:
     """Who sent a request, authenticated once per request (or WebSocket connection)."""
 
     principal: Principal | None
+    refused: str | None = None  # why a genuine credential was turned away (expired)
 
 
 CALLER = web.RequestKey("caller", Caller)
@@ -77,11 +79,12 @@ class ApiView(GraphQLView[Context, None]):
         self._console = console
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        principal = await self._auth.authenticate(request.headers)
-        if principal is None and "Authorization" not in request.headers and \
+        found = await self._auth.identify(request.headers)
+        if found is None and "Authorization" not in request.headers and \
                 cookie(request.headers, SESSION_COOKIE) is not None:
             return web.Response(status=401, text=_ENDED, content_type="application/json")
-        request[CALLER] = Caller(principal)
+        request[CALLER] = Caller(found) if not isinstance(found, Refused) else Caller(
+            None, refused=found.reason)
         return await super().__call__(request)
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
@@ -89,8 +92,9 @@ class ApiView(GraphQLView[Context, None]):
 
     async def get_context(self, request: web.Request,
                           response: web.Response | web.WebSocketResponse) -> Context:
-        return Context(services=self._services, principal=request[CALLER].principal,
-                       request_id=str(request.get(REQUEST_ID, "-")))
+        caller = request[CALLER]
+        return Context(services=self._services, principal=caller.principal,
+                       request_id=str(request.get(REQUEST_ID, "-")), refused=caller.refused)
 
     async def parse_http_body(
             self, request: AsyncHTTPRequestAdapter,

@@ -152,7 +152,7 @@ class SignIn:
         view = ApiToken(id=session_id, username=principal.username, admin=principal.admin,
                         created=now, expires=expires, description="console session",
                         hash=await asyncio.to_thread(self._hashing.hash, token),
-                        session_of=principal.credential)
+                        session_of=principal.credential, scopes=principal.granted)
         try:
             created = await apitokens.create(self._kube, namespace=self._store.namespace,
                                              token=view)

@@ -2,9 +2,13 @@
 
 A token Secret is named ``api-token-<token id>`` and labelled ``model-gateway.io/secret=
 api-token`` so the API can watch exactly these. Its data: ``hash`` (passlib), ``username``,
-``admin`` (``true``/``false``), ``expires`` (RFC 3339 UTC, absent = never), ``created`` and an
-optional ``description``. Revoking a token deletes its Secret; every API replica's watch
-cache sees the deletion and stops accepting the token.
+``admin`` (``true``/``false``), ``expires`` (RFC 3339 UTC, absent = never), ``created``, and
+optionally ``description``, ``createdBy`` (who issued it), ``scopes`` (comma separated, see
+:mod:`gateway.scopes`; absent = its user's full rights, as every token issued before scopes
+existed), and after a rotation ``rotated`` with ``previousHash`` and ``previousExpires``: the
+replaced token's hash, accepted beside the new one until its overlap ends. Revoking a token
+deletes its Secret; every API replica's watch cache sees the deletion and stops accepting the
+token.
 
 A console sign-in session is a short-lived token of the same kind (``sessionOf`` names the API
 token it was exchanged for, or ``bootstrap``): so every API replica knows every session through
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from gateway import scopes as scope_names
 from gateway.kube import secretdata, views
 from gateway.kube.client import SECRETS, Kube, Object
 from gateway.kube.views import MalformedObject
@@ -46,10 +51,26 @@ class ApiToken:
     hash: str = field(default="", repr=False)
     resource_version: str = ""
     session_of: str | None = None  # a console session: the token it was exchanged for
+    scopes: frozenset[str] | None = None  # None: stored without, its user's full rights
+    created_by: str | None = None
+    rotated: datetime | None = None
+    previous_hash: str = field(default="", repr=False)  # the rotated-out token's, in overlap
+    previous_expires: datetime | None = None
 
     @property
     def session(self) -> bool:
         return self.session_of is not None
+
+    @property
+    def granted(self) -> frozenset[str]:
+        """The token's scopes, the default of :mod:`gateway.scopes` when it names none."""
+        return self.scopes if self.scopes is not None else scope_names.default(
+            admin=self.admin)
+
+    def previous_valid(self, now: datetime) -> bool:
+        """Whether the token replaced by the last rotation is still in its overlap."""
+        return bool(self.previous_hash) and self.previous_expires is not None and \
+            now < self.previous_expires
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and now >= self.expires
@@ -72,7 +93,21 @@ def parse(secret: Mapping[str, Any]) -> ApiToken:
                     expires=_time(data.get("expires"), "expires"),
                     description=data.get("description") or None, hash=data["hash"],
                     resource_version=str(meta.get("resourceVersion") or ""),
-                    session_of=data.get("sessionOf") or None)
+                    session_of=data.get("sessionOf") or None,
+                    scopes=_scopes(data.get("scopes")),
+                    created_by=data.get("createdBy") or None,
+                    rotated=_time(data.get("rotated"), "rotated"),
+                    previous_hash=data.get("previousHash") or "",
+                    previous_expires=_time(data.get("previousExpires"), "previousExpires"))
+
+
+def _scopes(value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    try:
+        return scope_names.parse(part for part in value.split(",") if part)
+    except scope_names.UnknownScope as error:
+        raise MalformedObject(f"data.scopes: {error}") from error
 
 
 def _time(value: str | None, key: str) -> datetime | None:
@@ -98,6 +133,15 @@ def manifest(*, namespace: str, token: ApiToken) -> Object:
         values["description"] = token.description
     if token.session_of:
         values["sessionOf"] = token.session_of
+    if token.scopes is not None:
+        values["scopes"] = ",".join(scope_names.listed(token.scopes))
+    if token.created_by:
+        values["createdBy"] = token.created_by
+    if token.rotated is not None:
+        values["rotated"] = _format(token.rotated)
+    if token.previous_hash and token.previous_expires is not None:
+        values["previousHash"] = token.previous_hash
+        values["previousExpires"] = _format(token.previous_expires)
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": secret_name(token.id), "namespace": namespace,
                          "labels": {PURPOSE_LABEL: PURPOSE}},

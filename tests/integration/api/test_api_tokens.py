@@ -53,7 +53,8 @@ async def test_revoked_tokens_stop_working_at_once(api: Api, world: World) -> No
 
 
 async def test_tokens_expire(api: Api, world: World) -> None:
-    """A token with an expiry works until then and is refused after."""
+    """A token with an expiry works until then and is refused after, saying it expired
+    (UNAUTHENTICATED); a wrong token is still plain NOT_AUTH."""
     expires = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     made = (await api.data(CREATE_TOKEN, {"data": {"username": "fred",
                                                    "expiresAt": expires}}))["createApiToken"]
@@ -62,9 +63,13 @@ async def test_tokens_expire(api: Api, world: World) -> None:
     async def refused() -> None:
         result = await api.post(ME, token=made["token"])
         assert result.get("errors"), "still accepted"
-        assert result["errors"][0]["extensions"]["code"] == "NOT_AUTH"
+        assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert result["errors"][0]["message"] == "the API token has expired"
 
     await eventually(refused, within=5)
+    wrong = made["token"][:-4] + ("AAAA" if not made["token"].endswith("AAAA") else "BBBB")
+    error = await api.error(ME, token=wrong)
+    assert error["extensions"]["code"] == "NOT_AUTH"
     error = await api.error(CREATE_TOKEN, {"data": {"username": "fred",
                                                     "expiresAt": "2001-01-01T00:00:00Z"}})
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "expiresAt"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -140,6 +141,45 @@ def test_api_token_secrets_round_trip_and_hide_the_hash() -> None:
     assert "pbkdf2" not in repr(token)
     assert token.expired(datetime(2030, 2, 1, tzinfo=UTC))
     assert not token.expired(datetime(2030, 1, 31, tzinfo=UTC))
+
+
+def test_api_token_scopes_rotation_and_issuer_round_trip() -> None:
+    """Scopes, issuer and a rotation's replaced hash with its overlap end survive the Secret;
+    the replaced hash counts only until then and stays out of the view's repr."""
+    token = apitokens.ApiToken(id="0123456789ab", username="alice", admin=False,
+                               created=datetime(2030, 1, 1, tzinfo=UTC), hash="$new",
+                               scopes=frozenset({"read"}), created_by="root",
+                               rotated=datetime(2030, 1, 2, tzinfo=UTC),
+                               previous_hash="$old-hash",
+                               previous_expires=datetime(2030, 1, 3, tzinfo=UTC))
+    secret = apitokens.manifest(namespace="ns", token=token)
+    assert apitokens.parse(secret) == token
+    assert "old-hash" not in repr(token)
+    assert token.previous_valid(datetime(2030, 1, 2, 23, tzinfo=UTC))
+    assert not token.previous_valid(datetime(2030, 1, 3, tzinfo=UTC))
+    assert token.granted == frozenset({"read"})
+
+
+@pytest.mark.parametrize(("admin", "granted"), [(True, {"admin"}),
+                                                (False, {"deployments:write"})])
+def test_a_token_stored_without_scopes_has_its_users_full_rights(
+        admin: bool, granted: set[str]) -> None:
+    """Tokens issued before scopes existed keep working as before: admin or write."""
+    token = apitokens.ApiToken(id="0123456789ab", username="alice", admin=admin,
+                               created=datetime(2030, 1, 1, tzinfo=UTC), hash="$h")
+    parsed = apitokens.parse(apitokens.manifest(namespace="ns", token=token))
+    assert parsed.scopes is None
+    assert parsed.granted == granted
+
+
+def test_a_token_secret_with_an_unknown_scope_is_malformed() -> None:
+    """A hand-edited Secret naming a scope that does not exist is refused, naming it."""
+    secret = apitokens.manifest(namespace="ns", token=apitokens.ApiToken(
+        id="0123456789ab", username="alice", admin=False,
+        created=datetime(2030, 1, 1, tzinfo=UTC), hash="$h"))
+    secret["data"]["scopes"] = base64.b64encode(b"read,root").decode()
+    with pytest.raises(MalformedObject, match=re.escape("data.scopes: unknown scope 'root'")):
+        apitokens.parse(secret)
 
 
 def test_client_secrets_are_owned_by_their_deployment() -> None:
