@@ -29,6 +29,7 @@ from schema.masking import MaskUnexpected, log_unexpected
 from schema.mutations import DeploymentMutations
 from schema.queries import DeploymentQueries
 from schema.subscriptions import Subscription
+from schema.versions import VersionMutations
 
 
 @strawberry.type
@@ -37,7 +38,7 @@ class Query(DeploymentQueries, LicenseQueries, SecretQueries, AdminQueries):
 
 
 @strawberry.type
-class Mutation(DeploymentMutations, AdminMutations):
+class Mutation(DeploymentMutations, VersionMutations, AdminMutations):
     pass
 
 

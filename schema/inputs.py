@@ -197,3 +197,11 @@ class ApiTokenCreateInput:
     expires_at: str | None = strawberry.field(
         default=None, description="When the token stops working (ISO 8601); null: never.")
     description: str | None = None
+
+
+@strawberry.input(description=VALIDATION)
+class PhDeploymentRollbackInput:
+    history_id: str = strawberry.field(description=(
+        "The `id` of a history entry's `deployment` (`<id>-<time>`, as `history` gives it)."))
+    update_message: str | None = strawberry.field(default=None, description=(
+        "A note for the history, after \"rolled back to <time>\"."))

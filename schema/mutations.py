@@ -143,7 +143,7 @@ async def _undo_client(context: Context, written: DeploymentView, name: str, *,
                                        hash_=old_hash, details=old_details)
 
 
-def _now(context: Context) -> str:
+def now_text(context: Context) -> str:
     return phdeployments.timestamp(context.services.clock())
 
 
@@ -160,7 +160,7 @@ class DeploymentMutations:
         principal = permissions.require_member(context, data.group_id)
         group = services.store.groups.get(data.group_id)
         spec = specs.created(data, group=rules.usable_group(group), user=principal.username,
-                             now=_now(context), settings=services.settings)
+                             now=now_text(context), settings=services.settings)
         async with services.locks.hold(START_LOCK):
             check_start(context, deployment_id=deployment_id, group_id=data.group_id,
                         predictor=spec.predictor, already_running=False)
@@ -181,7 +181,7 @@ class DeploymentMutations:
         current = visible_deployment(context, where.id)
         principal = permissions.require_member(context, current.spec.group_id)
         change = specs.changes(data, settings=context.services.settings)
-        now = _now(context)
+        now = now_text(context)
         preview = specs.updated(current.spec, change, user=principal.username, now=now)
         async with context.services.locks.hold(START_LOCK):
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
@@ -207,7 +207,7 @@ class DeploymentMutations:
         context = info.context
         current = visible_deployment(context, where.id)
         principal = permissions.require_member(context, current.spec.group_id)
-        now = _now(context)
+        now = now_text(context)
         async with context.services.locks.hold(START_LOCK):
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
                         predictor=current.spec.predictor, already_running=not current.spec.stop)
@@ -221,7 +221,7 @@ class DeploymentMutations:
         context = info.context
         current = visible_deployment(context, where.id)
         principal = permissions.require_member(context, current.spec.group_id)
-        now = _now(context)
+        now = now_text(context)
         written = await write_spec(context, current.name, lambda fresh: specs.stopped(
             fresh.spec, user=principal.username, now=now))
         return present(context, written)

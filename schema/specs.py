@@ -8,6 +8,11 @@
   deployment and records the caller. Switching to ``public`` drops the clients (their hashes
   go too), so no credential outlives the access type that needed it.
 - Start/stop: ``stop`` and PrimeHub's messages ``Deployment Started``/``Deployment Stopped``.
+- Rollback: the recorded spec comes back (model, predictors, replicas, env, name, ...) but
+  the endpoint stays as it is now: its clients (rolling back would resurrect deleted clients
+  without their hashes) and its access type (rolling back must never make a private model
+  public). Like an update it (re)starts the deployment and records the caller; the update
+  message says which version it went back to.
 """
 
 from __future__ import annotations
@@ -102,6 +107,15 @@ def updated(current: DeploymentSpec, change: Changes, *, user: str, now: str) ->
     return replace(current, predictor=replace(current.predictor, **change.predictor),
                    endpoint=Endpoint(access_type=access, clients=clients), stop=False,
                    user_id=user, user_name=user, update_time=now, **values)
+
+
+def rolled_back(current: DeploymentSpec, target: DeploymentSpec, *, time: str, user: str,
+                now: str, message: str | None) -> DeploymentSpec:
+    """``target`` (a history entry's spec, recorded at ``time``) written back over ``current``."""
+    note = f"rolled back to {time}" + (f": {message}" if message else "")
+    return replace(target, endpoint=current.endpoint, group_id=current.group_id,
+                   group_name=current.group_name, stop=False, user_id=user, user_name=user,
+                   update_time=now, update_message=note)
 
 
 def started(current: DeploymentSpec, *, user: str, now: str) -> DeploymentSpec:
