@@ -1,7 +1,8 @@
 """One access line per request, its fields passed as structured data.
 
 The line names the request id, caller address, deployment, client (once verified), method,
-path without the query string (queries can carry secrets), status and timings, and for a
+path without the query string (queries can carry secrets), status and timings, the predictor
+that served it (once one was chosen), and for a
 refusal whose reason the status alone does not tell, ``refused`` (``expired``). It never
 contains a header value, so no token can reach the log. Both log formats carry the same
 fields (:mod:`proxy.logformats` writes them as JSON keys or as ``key=value`` pairs); nothing
@@ -139,7 +140,7 @@ def flush_access_log() -> None:
 
 def log_access(*, request_id: str, address: str, method: str, path: str, deployment: str,
                client: str, status: int, started: float, upstream_seconds: float | None,
-               refused: str = "") -> None:
+               predictor: str = "", refused: str = "") -> None:
     if not access_log.isEnabledFor(logging.INFO) or access_log.disabled:
         return
     fields = {
@@ -148,6 +149,8 @@ def log_access(*, request_id: str, address: str, method: str, path: str, deploym
         "seconds": round(time.perf_counter() - started, 6),
         "upstream_seconds": None if upstream_seconds is None else round(upstream_seconds, 6),
     }
+    if predictor:
+        fields["predictor"] = predictor
     if refused:
         fields["refused"] = refused
     # The setup is checked once per loop turn, when a batch starts.

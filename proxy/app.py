@@ -5,12 +5,16 @@ threads, the event follower, the usage flusher) is opened and closed by its own
 ``cleanup_ctx`` entry and reached through a typed :class:`aiohttp.web.AppKey`. The contexts
 unwind in reverse, so the last usage flush still has Redis, and Redis closes last.
 
-One request, in order: split ``/deployment/<id>/<rest>``; find the route (503 until the table
-has loaded once, 404 if unknown, 503 instead while Redis has lost data and the controller has
-not republished it); for a private deployment, check the credentials (401, 429,
-503); only then reveal availability (503 stopped / no ready pods, with ``Retry-After``), so an
-anonymous caller learns nothing about a private deployment but that it exists; then relay
-(WebSocket or HTTP). Metrics, the access line and usage are recorded for every answer.
+One request, in order: split ``/deployment/<id>[@<predictor>]/<rest>`` (404 if the predictor
+part is not a predictor name); find the route (503 until the table has loaded once, 404 if
+unknown, 503 instead while Redis has lost data and the controller has not republished it); for
+a private deployment, check the credentials (401, 429, 503); only then reveal availability
+(503 stopped), the predictor (404 for a name the deployment does not have) and its readiness
+(503 no ready pods, with ``Retry-After``), so an anonymous caller learns nothing about a
+private deployment but that it exists; then relay (WebSocket or HTTP) to the predictor named,
+or to the one the deployment's split picks (:mod:`proxy.splitting`), with
+``X-Model-Predictor`` naming it on the answer. Credentials are the deployment's, whichever
+predictor serves. Metrics, the access line and usage are recorded for every answer.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from proxy.headers import Forwarding, forwarding, request_id
 from proxy.loginlimits import LoginLimits
 from proxy.metrics import ProxyMetrics
 from proxy.problems import Problem, problem, retry_later, unauthorized
-from proxy.records import Access, Route
+from proxy.records import PREDICTOR_NAME, Access, Upstream
 from proxy.routes import RouteTable
 from proxy.settings import ProxySettings
 from proxy.subscribing import ChangeFollower
@@ -56,6 +60,9 @@ from proxy.websockets import WebSocketRelay, is_websocket
 PREFIX: Final = "/deployment/"
 _NOT_SERVED: Final = problem(404, "not_found", "only /deployment/<id>/... is served here")
 _UNKNOWN: Final = problem(404, "deployment_not_found", "no such deployment")
+_NOT_A_PREDICTOR: Final = problem(
+    404, "predictor_not_found", "no such predictor: a predictor name is 1 to 16 lowercase "
+    "letters, digits or '-', starting and ending with a letter or digit")
 
 SETTINGS: Final = web.AppKey("settings", ProxySettings)
 METRICS: Final = web.AppKey("metrics", ProxyMetrics)
@@ -76,6 +83,7 @@ class Call:
     forwarded: Forwarding
     started: float
     deployment: str = ""
+    predictor: str = ""
     client: str = ""
     refused: str = ""  # why credentials were refused, when the status does not say it
     upstream_seconds: float | None = None
@@ -85,7 +93,7 @@ class Call:
 class Admission:
     """A request that may go upstream: where to, and as which client (``None``: public)."""
 
-    route: Route
+    upstream: Upstream
     target: str
     client: str | None
 
@@ -132,14 +140,18 @@ class ProxyHandler:
         if not path.startswith(PREFIX):
             return _NOT_SERVED
         deployment_id, _, rest = path[len(PREFIX):].partition("/")
+        deployment_id, direct, wanted = deployment_id.partition("@")
+        if direct and not PREDICTOR_NAME.fullmatch(wanted):
+            return _NOT_A_PREDICTOR
         if not self._routes.loaded:
             return retry_later(503, "not_ready", "the proxy is still loading its routes",
                                self._retry_after)
-        route = self._routes.get(deployment_id)
-        if route is None:
+        split = self._routes.split(deployment_id)
+        if split is None:
             if not self._routes.complete:
                 return self._republishing
             return _UNKNOWN
+        route = split.route
         call.deployment = deployment_id
         client: str | None = None
         if route.access is Access.PRIVATE:
@@ -152,25 +164,39 @@ class ProxyHandler:
         if route.stopped:
             return retry_later(503, "deployment_stopped", "the deployment is stopped",
                                self._retry_after)
-        if not route.ready:
-            return retry_later(503, "deployment_not_ready", "the deployment has no ready pods",
-                               self._retry_after)
-        return Admission(route, f"/{rest}{question}{query}", client)
+        if direct:
+            upstream = split.named(wanted)
+            if upstream is None:
+                return problem(404, "predictor_not_found",
+                               f"the deployment has no predictor named {wanted}")
+            if not upstream.ready:
+                return retry_later(503, "predictor_not_ready",
+                                   f"the predictor {wanted} has no ready pods",
+                                   self._retry_after)
+        else:
+            picked = split.pick(call.forwarded.address if client is None else client)
+            if picked is None:
+                return retry_later(503, "deployment_not_ready",
+                                   "the deployment has no ready pods", self._retry_after)
+            upstream = picked
+        call.predictor = upstream.name
+        return Admission(upstream, f"/{rest}{question}{query}", client)
 
     def finish(self, call: Call, *, method: str, raw_path: str, status: int) -> None:
         """Metrics, usage and the access line of one answered request."""
-        self._metrics.observe_request(deployment=call.deployment, client=call.client,
-                                      method=method, status=status,
+        self._metrics.observe_request(deployment=call.deployment, predictor=call.predictor,
+                                      client=call.client, method=method, status=status,
                                       seconds=time.perf_counter() - call.started)
         if call.upstream_seconds is not None:
-            self._metrics.observe_upstream(deployment=call.deployment,
+            self._metrics.observe_upstream(deployment=call.deployment, predictor=call.predictor,
                                            seconds=call.upstream_seconds)
         if call.client:
             self._usage.record(call.deployment, call.client)
         log_access(request_id=call.request_id, address=call.forwarded.address, method=method,
                    path=raw_path.partition("?")[0], deployment=call.deployment,
-                   client=call.client, status=status, started=call.started,
-                   upstream_seconds=call.upstream_seconds, refused=call.refused)
+                   predictor=call.predictor, client=call.client, status=status,
+                   started=call.started, upstream_seconds=call.upstream_seconds,
+                   refused=call.refused)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         headers = request.headers
@@ -197,11 +223,11 @@ class ProxyHandler:
             return admission.response()
         if is_websocket(request):
             return await self.websockets.relay(
-                request, route=admission.route, target=admission.target,
+                request, upstream=admission.upstream, target=admission.target,
                 client=admission.client, forwarding=call.forwarded,
                 request_id=call.request_id)
         response, call.upstream_seconds = await self.forwarder.forward(
-            request, route=admission.route, target=admission.target, client=admission.client,
+            request, upstream=admission.upstream, target=admission.target, client=admission.client,
             forwarding=call.forwarded, request_id=call.request_id)
         return response
 
@@ -331,5 +357,5 @@ def build_app(settings: ProxySettings) -> web.Application:
     app.cleanup_ctx.extend([_redis, _upstreams, _ws_session, _hash_threads, _follower, _usage,
                             _handler])
     app.on_shutdown.append(_close_websockets)
-    app.router.add_route("*", "/{tail:.*}", _handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", _handle)  # "." misses a decoded %0A
     return app

@@ -11,10 +11,15 @@ Responses that are already complete when their headers arrive go back in one wri
 stream chunk by chunk under flow control. If the upstream fails after the status line has
 gone out, the only honest signal left is to cut the client's connection, so the response
 is not mistaken for a complete one.
+
+Every answer that comes from a predictor, and the proxy's own 502 and 504 when one failed,
+carries ``X-Model-Predictor: <name>`` (:data:`~proxy.headers.PREDICTOR_HEADER`); a model's own
+header of that name is not passed on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -23,9 +28,9 @@ from typing import Final
 from aiohttp import web
 from aiohttp.streams import StreamReader
 
-from proxy.headers import Forwarding, RawHeaders, request_head, response_headers
+from proxy.headers import PREDICTOR_HEADER, Forwarding, RawHeaders, request_head, response_headers
 from proxy.problems import Problem, problem
-from proxy.records import Route
+from proxy.records import Upstream
 from proxy.upstream import (
     UpstreamError,
     UpstreamPool,
@@ -40,6 +45,14 @@ REPLAYABLE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"
 
 
 _INCOMPLETE: Final = problem(400, "incomplete_body", "the request body ended early")
+_TIMEOUT: Final = problem(504, "upstream_timeout", "the deployment did not answer in time")
+_UNREACHABLE: Final = problem(502, "upstream_unavailable", "the deployment could not be reached")
+
+
+def _from(upstream: Upstream, answer: Problem) -> Problem:
+    """``answer`` naming the predictor it came from."""
+    return dataclasses.replace(answer, headers=(*answer.headers,
+                                                (PREDICTOR_HEADER, upstream.name)))
 
 
 class BodyTooLarge(Exception):
@@ -77,7 +90,8 @@ class Forwarder:
     def too_large(self) -> Problem:
         return problem(413, "body_too_large", f"the request body exceeds {self.body_limit} bytes")
 
-    async def exchange(self, *, method: str, target: str, route: Route, raw_headers: RawHeaders,
+    async def exchange(self, *, method: str, target: str, upstream: Upstream,
+                       raw_headers: RawHeaders,
                        client: str | None, forwarding: Forwarding, request_id: str,
                        length: int | None, body: bytes | AsyncIterator[bytes] | None,
                        chunked: bool) -> tuple[UpstreamResponse, float] | Problem:
@@ -87,27 +101,27 @@ class Forwarder:
         when it is read already, else a stream.
         """
         head = request_head(
-            method=method, target=target, upstream=f"{route.host}:{route.port}",
+            method=method, target=target, upstream=f"{upstream.host}:{upstream.port}",
             raw_headers=raw_headers, client=client, forwarded=forwarding,
             request_id=request_id, content_length=length, chunked=chunked)
         started = time.perf_counter()
         try:
-            upstream = await self._pool.request(
-                host=route.host, port=route.port, head=head, body=body, chunked=chunked,
+            response = await self._pool.request(
+                host=upstream.host, port=upstream.port, head=head, body=body, chunked=chunked,
                 replayable=method in REPLAYABLE_METHODS and not chunked
                 and (length is None or length <= INLINE_BODY),
                 head_only=method == "HEAD")
         except BodyTooLarge:
             return self.too_large()
         except UpstreamTimeout:
-            return problem(504, "upstream_timeout", "the deployment did not answer in time")
+            return _from(upstream, _TIMEOUT)
         except UpstreamError:
-            return problem(502, "upstream_unavailable", "the deployment could not be reached")
+            return _from(upstream, _UNREACHABLE)
         except IncompleteBody:
             return _INCOMPLETE
-        return upstream, time.perf_counter() - started
+        return response, time.perf_counter() - started
 
-    async def forward(self, request: web.Request, *, route: Route, target: str,
+    async def forward(self, request: web.Request, *, upstream: Upstream, target: str,
                       client: str | None, forwarding: Forwarding,
                       request_id: str) -> tuple[web.StreamResponse, float | None]:
         """The response to send, and the seconds the upstream took to answer (if it did)."""
@@ -125,21 +139,23 @@ class Forwarder:
         except IncompleteBody:
             return _INCOMPLETE.response(), None
         outcome = await self.exchange(
-            method=request.method, target=target, route=route,
+            method=request.method, target=target, upstream=upstream,
             raw_headers=request.raw_headers, client=client, forwarding=forwarding,
             request_id=request_id, length=length, body=body, chunked=chunked)
         if isinstance(outcome, Problem):
             return outcome.response(), None
-        upstream, upstream_seconds = outcome
+        answer, upstream_seconds = outcome
         try:
-            return await self._relay(request, upstream, request_id), upstream_seconds
+            return (await self._relay(request, answer, request_id, upstream.name),
+                    upstream_seconds)
         finally:
-            upstream.release()
+            answer.release()
 
     async def _relay(self, request: web.Request, upstream: UpstreamResponse,
-                     request_id: str) -> web.StreamResponse:
+                     request_id: str, predictor: str) -> web.StreamResponse:
         headers = response_headers(upstream.headers)
         headers["X-Request-Id"] = request_id
+        headers[PREDICTOR_HEADER] = predictor
         reason = upstream.reason or None
         body = upstream.body
         if body is not None and not upstream.head_only:

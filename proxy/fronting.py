@@ -38,7 +38,7 @@ from aiohttp.web_response import REASON_PHRASES
 
 from proxy.app import ProxyHandler
 from proxy.forwarding import INLINE_BODY
-from proxy.headers import returned_headers
+from proxy.headers import PREDICTOR_HEADER, returned_headers
 from proxy.problems import Problem, problem
 from proxy.readdeadlines import ReadDeadline, ReadTimeouts
 from proxy.upstream import UpstreamError, UpstreamResponse
@@ -51,6 +51,7 @@ HIGH_WATER: Final = 256 * 1024  # pipelined bytes buffered before reading pauses
 _SERVER: Final = f"Server: {SERVER_SOFTWARE}\r\n".encode()
 _CLOSE: Final = b"Connection: close\r\n"
 _DEFAULT_TYPE: Final = b"Content-Type: application/octet-stream\r\n"
+_PREDICTOR: Final = f"{PREDICTOR_HEADER}: ".encode()
 _FAILED: Final = problem(500, "internal_error", "the proxy failed to answer")
 # Request headers the fast path reads; any other spelling passes through untouched.
 _SLOW: Final = frozenset({b"upgrade", b"expect", b"transfer-encoding"})
@@ -349,7 +350,7 @@ class FastConnection(asyncio.Protocol):
                     outcome: tuple[UpstreamResponse, float] | Problem = forwarder.too_large()
                 else:
                     outcome = await forwarder.exchange(
-                        method=method, target=admission.target, route=admission.route,
+                        method=method, target=admission.target, upstream=admission.upstream,
                         raw_headers=head.headers, client=admission.client,
                         forwarding=call.forwarded, request_id=call.request_id,
                         length=None if body is None else len(body), body=body, chunked=False)
@@ -360,7 +361,8 @@ class FastConnection(asyncio.Protocol):
                     upstream, call.upstream_seconds = outcome
                     status = upstream.status
                     try:
-                        keep_alive = await self._relay(upstream, call.request_id, method,
+                        keep_alive = await self._relay(upstream, call.request_id,
+                                                       admission.upstream.name, method,
                                                        keep_alive)
                     finally:
                         upstream.release()
@@ -412,7 +414,7 @@ class FastConnection(asyncio.Protocol):
             lines.append(answer.body)
         self._write(b"".join(lines))
 
-    async def _relay(self, upstream: UpstreamResponse, rid: str, method: str,
+    async def _relay(self, upstream: UpstreamResponse, rid: str, predictor: str, method: str,
                      keep_alive: bool) -> bool:
         """Write the upstream's answer; whether the connection may serve another request."""
         status = upstream.status
@@ -438,6 +440,7 @@ class FastConnection(asyncio.Protocol):
             lines.append(name + b": " + value + b"\r\n")
         if own_id:
             lines.append(own_id)
+        lines.append(_PREDICTOR + predictor.encode() + b"\r\n")
         empty_status = status in EMPTY_BODY_STATUS_CODES
         body = upstream.body
         complete = body is not None and not upstream.head_only

@@ -8,6 +8,9 @@ deployments only), ``X-Forwarded-For``, ``-Proto``, ``-Host`` and ``X-Request-Id
 compared after lower-casing and mapping ``_`` to ``-``, because WSGI and CGI servers fold both
 ``X-Forwarded-User`` and ``X_Forwarded_User`` into the same ``HTTP_X_FORWARDED_USER`` variable.
 
+Back towards the caller it removes hop-by-hop headers, the framing (rewritten by the proxy)
+and the model's own ``X-Model-Predictor``: the proxy's says which predictor answered.
+
 ``X-Forwarded-*`` sent by the caller are believed only when ``trusted_hops`` says that many
 proxies of ours stand in front; otherwise they are replaced, and the caller's address is the
 TCP peer. The head is built as bytes from aiohttp's raw header pairs, skipping decoding.
@@ -39,7 +42,8 @@ _REPLACED: Final = frozenset({
     b"x-request-id", b"x-real-ip", b"true-client-ip", b"x-client-ip", b"x-cluster-client-ip",
 })
 _NOT_FORWARDED: Final = HOP_BY_HOP | _REPLACED
-_NOT_RETURNED: Final = HOP_BY_HOP | {b"content-length"}
+PREDICTOR_HEADER: Final = "X-Model-Predictor"  # set by the proxy on answers from a predictor
+_NOT_RETURNED: Final = HOP_BY_HOP | {b"content-length", PREDICTOR_HEADER.lower().encode()}
 # The WebSocket client library writes its own handshake.
 _NOT_FORWARDED_WS: Final = _NOT_FORWARDED | {
     b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",

@@ -2,8 +2,13 @@
 
 The registry is per :class:`ProxyMetrics` (not the global default) so several proxies in one
 test process do not collide. Label values are bounded: deployments and clients only once
-known (a route exists, a token verified), methods folded into a fixed set, so a caller
+known (a route exists, a token verified), predictors only once one was chosen (its name comes
+from the route, never from the URL alone), methods folded into a fixed set, so a caller
 cannot grow the series without limit.
+
+Requests (and so errors: their ``status_class``) and both latencies carry a ``predictor``
+label, empty for a request refused before a predictor was chosen, so a canary's error rate
+and latency can be set beside the primary's.
 
 With several worker processes each serves its own counters on its own port (``metrics_port +
 worker``), every sample labelled ``worker``; Prometheus merges them (``sum without (worker)``),
@@ -91,15 +96,16 @@ class _RequestTally(Collector):
     """
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, str, str], int] = {}
-        self.request_seconds: dict[str, _Histogram] = {}
-        self.upstream_seconds: dict[str, _Histogram] = {}
+        self.requests: dict[tuple[str, str, str, str, str], int] = {}
+        self.request_seconds: dict[tuple[str, str], _Histogram] = {}
+        self.upstream_seconds: dict[tuple[str, str], _Histogram] = {}
         self.counts: list[CountFamily] = []
 
     def collect(self) -> Iterable[Metric]:
         requests = CounterMetricFamily(
-            "proxy_requests", "Requests answered, by deployment, client, method and status class.",
-            labels=["deployment", "client", "method", "status_class"])
+            "proxy_requests",
+            "Requests answered, by deployment, predictor, client, method and status class.",
+            labels=["deployment", "predictor", "client", "method", "status_class"])
         for labels, count in self.requests.items():
             requests.add_metric(labels, count)
         yield requests
@@ -108,9 +114,10 @@ class _RequestTally(Collector):
                  "Time from request to the end of the response.", self.request_seconds),
                 ("proxy_upstream_duration_seconds",
                  "Time from sending upstream to its headers.", self.upstream_seconds)):
-            family = HistogramMetricFamily(name, documentation, labels=["deployment"])
-            for deployment, histogram in histograms.items():
-                family.add_metric([deployment], histogram.buckets(), histogram.total)
+            family = HistogramMetricFamily(name, documentation,
+                                           labels=["deployment", "predictor"])
+            for where, histogram in histograms.items():
+                family.add_metric(where, histogram.buckets(), histogram.total)
             yield family
         for counter in self.counts:
             yield counter.family()
@@ -126,21 +133,23 @@ class ProxyMetrics:
             "proxy_credential_cache", "Verified-credential cache lookups by result.", ["result"])
         self._tally.counts += [self.auth, self.cache]
 
-    def observe_request(self, *, deployment: str, client: str, method: str, status: int,
-                        seconds: float) -> None:
+    def observe_request(self, *, deployment: str, predictor: str, client: str, method: str,
+                        status: int, seconds: float) -> None:
         tally = self._tally
-        key = (deployment, client, method if method in METHODS else "OTHER",
+        key = (deployment, predictor, client, method if method in METHODS else "OTHER",
                _STATUS_CLASSES[status // 100])
         tally.requests[key] = tally.requests.get(key, 0) + 1
-        histogram = tally.request_seconds.get(deployment)
+        where = (deployment, predictor)
+        histogram = tally.request_seconds.get(where)
         if histogram is None:
-            histogram = tally.request_seconds[deployment] = _Histogram()
+            histogram = tally.request_seconds[where] = _Histogram()
         histogram.observe(seconds)
 
-    def observe_upstream(self, *, deployment: str, seconds: float) -> None:
-        histogram = self._tally.upstream_seconds.get(deployment)
+    def observe_upstream(self, *, deployment: str, predictor: str, seconds: float) -> None:
+        where = (deployment, predictor)
+        histogram = self._tally.upstream_seconds.get(where)
         if histogram is None:
-            histogram = self._tally.upstream_seconds[deployment] = _Histogram()
+            histogram = self._tally.upstream_seconds[where] = _Histogram()
         histogram.observe(seconds)
 
     def value(self, name: str, labels: dict[str, str] | None = None) -> float:

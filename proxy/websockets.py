@@ -18,9 +18,9 @@ import aiohttp
 from aiohttp import WSMsgType, web
 from yarl import URL
 
-from proxy.headers import Forwarding, websocket_headers
+from proxy.headers import PREDICTOR_HEADER, Forwarding, websocket_headers
 from proxy.problems import problem
-from proxy.records import Route
+from proxy.records import Upstream
 
 _GOING_AWAY: Final = 1001
 
@@ -35,32 +35,35 @@ class WebSocketRelay:
         self._connect_timeout = connect_timeout
         self._open: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
-    async def relay(self, request: web.Request, *, route: Route, target: str,
+    async def relay(self, request: web.Request, *, upstream: Upstream, target: str,
                     client: str | None, forwarding: Forwarding,
                     request_id: str) -> web.StreamResponse:
-        url = URL(f"ws://{route.host}:{route.port}{target}", encoded=True)
+        url = URL(f"ws://{upstream.host}:{upstream.port}{target}", encoded=True)
         protocols = [item.strip() for item in
                      request.headers.get("Sec-WebSocket-Protocol", "").split(",") if item.strip()]
         headers = websocket_headers(raw_headers=request.raw_headers, client=client,
                                     forwarded=forwarding, request_id=request_id)
+        named = ((PREDICTOR_HEADER, upstream.name),)
         try:
-            upstream = await self._session.ws_connect(
+            remote = await self._session.ws_connect(
                 url, protocols=protocols, headers=headers, autoping=True,
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=self._connect_timeout))
         except aiohttp.WSServerHandshakeError:
             return problem(502, "upstream_refused_websocket",
-                           "the deployment refused the WebSocket handshake").response()
+                           "the deployment refused the WebSocket handshake",
+                           headers=named).response()
         except (aiohttp.ClientError, OSError, TimeoutError):
             return problem(502, "upstream_unavailable",
-                           "the deployment could not be reached").response()
+                           "the deployment could not be reached", headers=named).response()
         downstream = web.WebSocketResponse(
-            protocols=[upstream.protocol] if upstream.protocol else ())
+            protocols=[remote.protocol] if remote.protocol else ())
+        downstream.headers[PREDICTOR_HEADER] = upstream.name
         try:
             await downstream.prepare(request)
             self._open.add(downstream)
-            await self._pump_both(downstream, upstream)
+            await self._pump_both(downstream, remote)
         finally:
-            await upstream.close()
+            await remote.close()
         return downstream
 
     async def close_all(self) -> None:

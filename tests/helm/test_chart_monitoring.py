@@ -29,8 +29,9 @@ def monitored(rendered_scenarios: dict[str, Rendered]) -> Rendered:
 def _exported() -> dict[str, set[str]]:
     """Sample names the proxy exports, with their label names (one observation of each)."""
     metrics = ProxyMetrics()
-    metrics.observe_request(deployment="d", client="c", method="GET", status=200, seconds=0.1)
-    metrics.observe_upstream(deployment="d", seconds=0.05)
+    metrics.observe_request(deployment="d", predictor="p", client="c", method="GET", status=200,
+                            seconds=0.1)
+    metrics.observe_upstream(deployment="d", predictor="p", seconds=0.05)
     exported: dict[str, set[str]] = {}
     for family in metrics.registry.collect():
         for sample in family.samples:

@@ -26,6 +26,7 @@ from proxy.app import ROUTES
 from proxy.hashing import make_context
 from proxy.publishing import publish_deployment
 from proxy.records import Access, Route
+from proxy.records import Upstream as Predictor
 from proxy.serving import RunningProxy
 
 StartProxy = Callable[..., Awaitable[RunningProxy]]
@@ -56,10 +57,15 @@ async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool],
 
 async def publish(redis: Redis, deployment_id: str, upstream: tuple[str, int], *,
                   access: Access = Access.PUBLIC, stopped: bool = False, ready: bool = True,
-                  clients: dict[str, str] | None = None) -> Route:
-    """Publish a route (and plain-token clients, hashed here) as the controller would."""
+                  clients: dict[str, str] | None = None,
+                  predictors: tuple[Predictor, ...] = (), sticky: bool = False) -> Route:
+    """Publish a route (and plain-token clients, hashed here) as the controller would.
+
+    ``upstream`` is the primary's address; ``predictors``, if given, lists it first.
+    """
     route = Route(deployment_id=deployment_id, host=upstream[0], port=upstream[1],
-                  access=access, stopped=stopped, ready=ready)
+                  access=access, stopped=stopped, ready=ready, predictors=predictors,
+                  sticky=sticky)
     hashes = {name: CONTEXT.hash(token) for name, token in (clients or {}).items()}
     await publish_deployment(redis, route=route, credentials=hashes)
     return route
@@ -68,10 +74,11 @@ async def publish(redis: Redis, deployment_id: str, upstream: tuple[str, int], *
 async def routed(proxy: RunningProxy, redis: Redis, deployment_id: str,
                  address: tuple[str, int], *, access: Access = Access.PUBLIC,
                  stopped: bool = False, ready: bool = True,
-                 clients: dict[str, str] | None = None) -> Route:
+                 clients: dict[str, str] | None = None,
+                 predictors: tuple[Predictor, ...] = (), sticky: bool = False) -> Route:
     """Publish a route and wait until ``proxy`` has it (pub/sub is asynchronous)."""
     route = await publish(redis, deployment_id, address, access=access, stopped=stopped,
-                          ready=ready, clients=clients)
+                          ready=ready, clients=clients, predictors=predictors, sticky=sticky)
     await eventually(lambda: proxy.app[ROUTES].get(deployment_id) == route)
     return route
 
@@ -90,6 +97,10 @@ class Upstream:
     @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
+
+    def predictor(self, name: str, weight: int, *, ready: bool = True) -> Predictor:
+        """This server as a predictor of a route."""
+        return Predictor(name, self.host, self.port, weight, ready=ready)
 
     async def start(self) -> Upstream:
         app = web.Application(client_max_size=0)

@@ -4,7 +4,8 @@ Two proxies read the same Redis, one with ``fast_path`` on and one with it off. 
 of a corpus goes to both as raw bytes, and the answers are compared whole: status line,
 every header (only ``Date``'s value and generated request ids are normalised) and body. The
 corpus covers the hot path (cached credentials, small bodies), every answer the proxy makes
-itself, header hygiene both ways, upstream framing quirks, and the requests the fast path hands
+itself, header hygiene both ways, upstream framing quirks, predictors (split, by name, unknown,
+not ready, ``X-Model-Predictor`` on every answer), and the requests the fast path hands
 to aiohttp (WebSocket, chunked and large uploads, HTTP/1.0, malformed heads). A second test
 compares the answers that depend on Redis state: a locked-out caller's 429 and the 503s while
 Redis has lost the data plane. (Slow callers are cut on both paths: test_proxy_slow_clients.)
@@ -27,6 +28,7 @@ from redis_server import RedisServer
 
 from proxy.app import ROUTES
 from proxy.records import Access
+from proxy.records import Upstream as Predictor
 from proxy.serving import RunningProxy
 
 TOKEN: Final = new_token()
@@ -51,6 +53,7 @@ SCRIPTED: Final = {
     b"/nocontent": b"HTTP/1.1 204 No Content\r\nX-B: 1\r\n\r\n",
     b"/closing": (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
                   b"until eof"),
+    b"/claims": b"HTTP/1.1 200 OK\r\nX-Model-Predictor: spoofed\r\nContent-Length: 2\r\n\r\nok",
 }
 
 
@@ -199,6 +202,25 @@ CORPUS: Final = [
     ("upstream down", request("GET", "/deployment/down-00000/x", f"X-Request-Id: {ID}"), 1, True),
     ("public, encoded path", request("GET", "/deployment/open-00000/a%2Fb/%C3%A9?q=%ff",
                                      f"X-Request-Id: {ID}"), 1, True),
+    ("encoded newline", request("GET", "/deployment/open-00000/a%0Ab", f"X-Request-Id: {ID}"),
+     1, True),
+    ("split traffic", request("GET", "/deployment/split-0000/x", f"X-Request-Id: {ID}"),
+     1, True),
+    ("one predictor by name", private("@predictor1/x"), 1, True),
+    ("a 0% predictor by name", request("GET", "/deployment/split-0000@idle/x",
+                                       f"X-Request-Id: {ID}"), 1, True),
+    ("unknown predictor", private("@nope/x"), 1, True),
+    ("unknown predictor, no credentials", request("GET", "/deployment/iris-abc12@nope/x",
+                                                  f"X-Request-Id: {ID}"), 1, True),
+    ("malformed predictor name", private("@No_Such/x"), 1, True),
+    ("predictor not ready", request("GET", "/deployment/split-0000@down/x",
+                                    f"X-Request-Id: {ID}"), 1, True),
+    ("no predictor with traffic ready", request("GET", "/deployment/nothing-00/x",
+                                                f"X-Request-Id: {ID}"), 1, True),
+    ("predictor unreachable", request("GET", "/deployment/split-0000@gone/x",
+                                      f"X-Request-Id: {ID}"), 1, True),
+    ("model claims a predictor", request("GET", "/deployment/raw-00000/claims",
+                                         f"X-Request-Id: {ID}"), 1, True),
     ("headers stripped and set", private(
         "/x", "X-Forwarded-User: mallory", "X_Forwarded_User: mallory", "x-forwarded-for: 6.6.6.6",
         "X-Forwarded-Proto: gopher", "X-Forwarded-Host: evil", "Forwarded: for=6.6.6.6",
@@ -273,6 +295,14 @@ async def test_fast_and_aiohttp_paths_answer_alike(
     await publish(redis, "wait-00000", upstream.address, ready=False)
     await publish(redis, "down-00000", ("127.0.0.1", 9))
     await publish(redis, "raw-00000", ("127.0.0.1", scripted.port))
+    await publish(redis, "split-0000", upstream.address, predictors=(
+        Predictor("predictor1", *upstream.address, 100, ready=True),
+        Predictor("idle", *upstream.address, 0, ready=True),
+        Predictor("down", *upstream.address, 0, ready=False),
+        Predictor("gone", "127.0.0.1", 9, 0, ready=True)))
+    await publish(redis, "nothing-00", upstream.address, ready=False, predictors=(
+        Predictor("predictor1", *upstream.address, 100, ready=False),
+        Predictor("idle", *upstream.address, 0, ready=True)))
     for running in (fast, slow):
         await eventually(lambda running=running: running.app[ROUTES].get("raw-00000") is not None)
     # Verify the client once on each, so the corpus measures the cached path.

@@ -18,7 +18,7 @@ PATH = "/deployment/iris-abc12/api/v1.0/predictions"
 async def test_metrics_port_reports_requests_latency_auth_and_cache(
         proxy: RunningProxy, redis: Redis, upstream: Upstream,
         http: aiohttp.ClientSession) -> None:
-    """/metrics shows requests by deployment, client, method, status class, and the rest."""
+    """/metrics counts by deployment, predictor ("" if refused first), client, method, status."""
     token = new_token()
     await routed(proxy, redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
                  clients={"app": token})
@@ -32,11 +32,15 @@ async def test_metrics_port_reports_requests_latency_auth_and_cache(
         text = await response.text()
     for line in (
         'proxy_requests_total{client="app",deployment="iris-abc12",method="POST",'
-        'status_class="2xx",worker="0"} 2.0',
-        'proxy_requests_total{client="",deployment="iris-abc12",method="OTHER",'
+        'predictor="predictor1",status_class="2xx",worker="0"} 2.0',
+        'proxy_requests_total{client="",deployment="iris-abc12",method="OTHER",predictor="",'
         'status_class="4xx",worker="0"} 1.0',
-        'proxy_request_duration_seconds_count{deployment="iris-abc12",worker="0"} 3.0',
-        'proxy_upstream_duration_seconds_count{deployment="iris-abc12",worker="0"} 2.0',
+        'proxy_request_duration_seconds_count{deployment="iris-abc12",predictor="predictor1",'
+        'worker="0"} 2.0',
+        'proxy_request_duration_seconds_count{deployment="iris-abc12",predictor="",'
+        'worker="0"} 1.0',
+        'proxy_upstream_duration_seconds_count{deployment="iris-abc12",predictor="predictor1",'
+        'worker="0"} 2.0',
         'proxy_auth_total{outcome="verified",worker="0"} 1.0',
         'proxy_auth_total{outcome="cached",worker="0"} 1.0',
         'proxy_auth_total{outcome="missing",worker="0"} 1.0',
@@ -50,7 +54,7 @@ async def test_metrics_port_reports_requests_latency_auth_and_cache(
 async def test_each_request_writes_one_access_line_without_secrets(
         proxy: RunningProxy, redis: Redis, upstream: Upstream, http: aiohttp.ClientSession,
         caplog: pytest.LogCaptureFixture) -> None:
-    """The access line names request id, caller, deployment, client, status; never the token."""
+    """The access line names request id, caller, deployment, predictor, client; never the token."""
     token = new_token()
     await routed(proxy, redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
                  clients={"app": token})
@@ -63,6 +67,7 @@ async def test_each_request_writes_one_access_line_without_secrets(
     fields = record.fields  # type: ignore[attr-defined]
     assert fields["request_id"] == "trace-0001-abcd"
     assert (fields["deployment"], fields["client"], fields["status"]) == ("iris-abc12", "app", 200)
+    assert fields["predictor"] == "predictor1"
     assert fields["path"] == PATH
     assert fields["address"] == "127.0.0.1"
     assert fields["upstream_seconds"] <= fields["seconds"]
