@@ -5,9 +5,14 @@ created by PrimeHub parse here and objects we write work with PrimeHub's tools. 
 pure and stable: the API reads it from its watch cache, the controller computes children from
 it. Decisions:
 
-- One predictor. PrimeHub always writes ``predictors: [{name: predictor1, ...}]``; the view
-  exposes that entry as :attr:`DeploymentSpec.predictor` and the builder writes it back as a
-  one-element list.
+- Several predictors (versions of the model), primary first. PrimeHub always writes
+  ``predictors: [{name: predictor1, ...}]`` and reads only that entry; the view exposes the
+  first entry as :attr:`DeploymentSpec.predictor` (what PrimeHub's flat fields mean) and the
+  others as :attr:`DeploymentSpec.others`, so code that knows one predictor keeps working.
+- ``trafficPercent`` is written only when set. Unset on every predictor (every PrimeHub
+  object) means the primary takes 100; :meth:`DeploymentSpec.weights` is the one reading of
+  it. A predictor's own ``env`` adds to (and overrides) the deployment's ``env``.
+- ``sticky`` (additive): one client always reaches the same predictor.
 - Client *names* live in ``spec.endpoint.clients[].name``; PrimeHub also kept ``token`` hashes
   there, which the parser drops (hashes live only in the clients Secret, see
   :mod:`gateway.kube.clientsecrets`), so no hash ever reaches the API, history or logs.
@@ -17,6 +22,8 @@ it. Decisions:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,10 +49,13 @@ APP_VALUE: Final = "primehub-deployment"
 DEPLOYMENT_LABEL: Final = "primehub.io/phdeployment"
 GROUP_LABEL: Final = "primehub.io/group"
 MODEL_CONTAINER: Final = "model"
+PREDICTOR_LABEL: Final = "model-gateway.io/predictor"
 
 _SPEC_KEYS: Final = ("displayName", "userId", "userName", "groupId", "groupName", "stop",
                      "description", "updateMessage", "updateTime", "env", "predictors",
-                     "endpoint")
+                     "endpoint", "sticky")
+MAX_PREDICTORS: Final = 8
+FULL_TRAFFIC: Final = 100
 
 
 CHILD_PREFIX: Final = "deploy-"
@@ -56,6 +66,30 @@ MAX_DEPLOYMENT_ID: Final = 63 - len(CHILD_PREFIX)
 def child_name(deployment_id: str) -> str:
     """The name of the Deployment and Service made for a PhDeployment."""
     return f"{CHILD_PREFIX}{deployment_id}"
+
+
+PREDICTOR_CHILD_PREFIX: Final = "p-"
+_PREDICTOR_CHILD_HASH: Final = 16
+_PREDICTOR_CHILD_READABLE: Final = 63 - len(PREDICTOR_CHILD_PREFIX) - 1 - _PREDICTOR_CHILD_HASH
+
+
+def predictor_child_name(deployment_id: str, predictor: str) -> str:
+    """The name of the Deployment and Service of one predictor, a DNS label of at most 63.
+
+    PrimeHub's predictor (``predictor1``) keeps ``deploy-<id>``, so the objects of a
+    deployment made before versions existed are the same objects and nothing restarts. Any
+    other predictor gets ``p-<id>-<predictor>`` (cut to fit) and 16 base32 characters of a
+    hash of the exact pair: ids hold ``-`` so the readable part alone could name two pairs,
+    and 80 bits cannot be matched on purpose by a user choosing an id in another group. The
+    ``p-`` prefix can never start a ``deploy-<id>`` name. The name follows the predictor's
+    name, not its place: a promoted predictor keeps its objects.
+    """
+    if predictor == PREDICTOR_NAME:
+        return child_name(deployment_id)
+    digest = hashlib.sha256(f"{deployment_id}@{predictor}".encode()).digest()
+    tail = base64.b32encode(digest).decode().lower()[:_PREDICTOR_CHILD_HASH]
+    readable = f"{deployment_id}-{predictor}"[:_PREDICTOR_CHILD_READABLE].rstrip("-")
+    return f"{PREDICTOR_CHILD_PREFIX}{readable}-{tail}"
 
 
 def timestamp(moment: datetime | None = None) -> str:
@@ -84,6 +118,10 @@ class Predictor:
     name: str = PREDICTOR_NAME
     model_uri_secret: str | None = None
     """Additive: a Secret whose keys the storage initializer receives as environment."""
+    traffic_percent: int | None = None
+    """Additive: this predictor's share of the requests (see :meth:`DeploymentSpec.weights`)."""
+    env: tuple[EnvVar, ...] = ()
+    """Additive: variables of this predictor only, over the deployment's ``env``."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +146,46 @@ class DeploymentSpec:
     update_time: str | None = None
     env: tuple[EnvVar, ...] = ()
     endpoint: Endpoint = Endpoint()
+    others: tuple[Predictor, ...] = ()
+    """The predictors after the primary, in order (additive)."""
+    sticky: bool = False
+    """Additive: route each client to the same predictor every time."""
+
+    @property
+    def predictors(self) -> tuple[Predictor, ...]:
+        """Every predictor, primary first."""
+        return (self.predictor, *self.others)
+
+    def weights(self) -> dict[str, int]:
+        """Each predictor's share of the requests, by name, in order.
+
+        A predictor without ``trafficPercent`` has 0, except the primary, which then has what
+        the others leave (so a PrimeHub object, which sets none, is 100 on its only predictor).
+        Whether the shares sum to 100 is for the writer to check (the API refuses otherwise;
+        the controller reports a hand-written object that does not).
+        """
+        shares = {item.name: item.traffic_percent or 0 for item in self.others}
+        primary = self.predictor.traffic_percent
+        if primary is None:
+            primary = max(0, FULL_TRAFFIC - sum(shares.values()))
+        return {self.predictor.name: primary, **shares}
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
     time: str
     spec: DeploymentSpec
+
+
+@dataclass(frozen=True)
+class PredictorStatus:
+    """What the controller observed of one predictor."""
+
+    name: str
+    replicas: int | None = None
+    available_replicas: int | None = None
+    phase: Phase | None = None
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +200,11 @@ class DeploymentStatus:
     history: tuple[HistoryEntry, ...] = ()
     observed_generation: int | None = None
     reason: str | None = None  # the ``Available`` condition's reason: why it is (not) available
+    predictors: tuple[PredictorStatus, ...] = ()
+
+    def of(self, predictor: str) -> PredictorStatus | None:
+        """The observed status of the predictor named ``predictor``, if any."""
+        return next((item for item in self.predictors if item.name == predictor), None)
 
 
 @dataclass(frozen=True)
@@ -189,7 +266,7 @@ def parse(obj: Mapping[str, Any]) -> PhDeployment:
 def parse_spec(spec: Mapping[str, Any], *, where: str = "spec") -> DeploymentSpec:
     predictors = views.items(spec, "predictors", where=where)
     if not predictors:
-        raise MalformedObject(f"{where}.predictors: expected one predictor")
+        raise MalformedObject(f"{where}.predictors: expected at least one predictor")
     endpoint = views.mapping(spec, "endpoint", where=where)
     access = views.field(endpoint, "accessType", str, "public", where=f"{where}.endpoint")
     if access not in ACCESS_TYPES:
@@ -206,11 +283,18 @@ def parse_spec(spec: Mapping[str, Any], *, where: str = "spec") -> DeploymentSpe
         description=views.field(spec, "description", str, None, where=where),
         update_message=views.field(spec, "updateMessage", str, None, where=where),
         update_time=views.field(spec, "updateTime", str, None, where=where),
-        env=tuple(EnvVar(str(item.get("name") or ""), _text(item.get("value")))
-                  for item in views.items(spec, "env", where=where)),
+        env=_env(spec, where=where),
         endpoint=Endpoint(access_type=access,
                           clients=tuple(str(client.get("name") or "") for client in clients)),
+        others=tuple(_parse_predictor(item, where=f"{where}.predictors[{index}]")
+                     for index, item in enumerate(predictors[1:], start=1)),
+        sticky=views.field(spec, "sticky", bool, False, where=where),
     )
+
+
+def _env(source: Mapping[str, Any], *, where: str) -> tuple[EnvVar, ...]:
+    return tuple(EnvVar(str(item.get("name") or ""), _text(item.get("value")))
+                 for item in views.items(source, "env", where=where))
 
 
 def _parse_predictor(predictor: Mapping[str, Any], *, where: str) -> Predictor:
@@ -223,6 +307,8 @@ def _parse_predictor(predictor: Mapping[str, Any], *, where: str) -> Predictor:
         image_pull_secret=views.field(predictor, "imagePullSecret", str, None, where=where),
         metadata=views.string_map(predictor, "metadata", where=where),
         model_uri_secret=views.field(predictor, "modelURISecret", str, None, where=where),
+        traffic_percent=views.field(predictor, "trafficPercent", int, None, where=where),
+        env=_env(predictor, where=where),
     )
 
 
@@ -246,7 +332,20 @@ def parse_status(status: Mapping[str, Any]) -> DeploymentStatus:
         observed_generation=views.field(status, "observedGeneration", int, None,
                                         where="status"),
         reason=_available_reason(status),
+        predictors=tuple(_parse_predictor_status(item, where=f"status.predictors[{index}]")
+                         for index, item in enumerate(views.items(status, "predictors",
+                                                                  where="status"))),
     )
+
+
+def _parse_predictor_status(item: Mapping[str, Any], *, where: str) -> PredictorStatus:
+    phase = views.field(item, "phase", str, None, where=where)
+    return PredictorStatus(
+        name=views.field(item, "name", str, "", where=where),
+        replicas=views.field(item, "replicas", int, None, where=where),
+        available_replicas=views.field(item, "availableReplicas", int, None, where=where),
+        phase=phase if phase in PHASES else None,
+        message=views.field(item, "message", str, None, where=where))
 
 
 def _available_reason(status: Mapping[str, Any]) -> str | None:
@@ -266,21 +365,33 @@ def _text(value: Any) -> str:
 # -- building --------------------------------------------------------------------------------
 
 
+def predictor_body(predictor: Predictor) -> Object:
+    """One ``predictors[]`` entry (absent optional fields, an empty own ``env``, left out)."""
+    body: Object = {
+        "name": predictor.name, "replicas": predictor.replicas,
+        "modelImage": predictor.model_image,
+        "instanceType": predictor.instance_type,
+        "metadata": dict(predictor.metadata),
+    }
+    _put(body, "modelURI", predictor.model_uri)
+    _put(body, "imagePullSecret", predictor.image_pull_secret)
+    _put(body, "modelURISecret", predictor.model_uri_secret)
+    _put(body, "trafficPercent", predictor.traffic_percent)
+    if predictor.env:
+        body["env"] = _env_body(predictor.env)
+    return body
+
+
+def _env_body(env: tuple[EnvVar, ...]) -> list[Object]:
+    return [{"name": item.name, "value": item.value} for item in env]
+
+
 def spec_body(spec: DeploymentSpec) -> Object:
     """The ``spec`` JSON for ``spec`` (absent optional fields are left out)."""
-    predictor: Object = {
-        "name": spec.predictor.name, "replicas": spec.predictor.replicas,
-        "modelImage": spec.predictor.model_image,
-        "instanceType": spec.predictor.instance_type,
-        "metadata": dict(spec.predictor.metadata),
-    }
-    _put(predictor, "modelURI", spec.predictor.model_uri)
-    _put(predictor, "imagePullSecret", spec.predictor.image_pull_secret)
-    _put(predictor, "modelURISecret", spec.predictor.model_uri_secret)
     body: Object = {
         "stop": spec.stop,
-        "env": [{"name": env.name, "value": env.value} for env in spec.env],
-        "predictors": [predictor],
+        "env": _env_body(spec.env),
+        "predictors": [predictor_body(item) for item in spec.predictors],
         "endpoint": {"accessType": spec.endpoint.access_type,
                      "clients": [{"name": name} for name in spec.endpoint.clients]},
     }
@@ -289,6 +400,8 @@ def spec_body(spec: DeploymentSpec) -> Object:
                        ("groupName", spec.group_name), ("description", spec.description),
                        ("updateMessage", spec.update_message), ("updateTime", spec.update_time)):
         _put(body, key, value)
+    if spec.sticky:
+        body["sticky"] = True
     return body
 
 
@@ -300,6 +413,17 @@ def status_body(status: DeploymentStatus) -> Object:
                        ("replicas", status.replicas),
                        ("availableReplicas", status.available_replicas),
                        ("endpoint", status.endpoint)):
+        _put(body, key, value)
+    if status.predictors:
+        body["predictors"] = [predictor_status_body(item) for item in status.predictors]
+    return body
+
+
+def predictor_status_body(status: PredictorStatus) -> Object:
+    body: Object = {"name": status.name}
+    for key, value in (("replicas", status.replicas),
+                       ("availableReplicas", status.available_replicas),
+                       ("phase", status.phase), ("message", status.message)):
         _put(body, key, value)
     return body
 

@@ -196,6 +196,16 @@ def test_phdeployment_history_entries_use_the_spec_schema() -> None:
      "spec.predictors[0].modelImage: Required value"),
     (lambda o: o["spec"].update(predictors=[]),
      "spec.predictors: Invalid value: 0: spec.predictors in body should have at least 1 items"),
+    (lambda o: o["spec"]["predictors"].append({**o["spec"]["predictors"][0]}),
+     'spec.predictors[1]: Duplicate value: {"name":"predictor1"}'),
+    (lambda o: o["spec"]["predictors"][0].update(trafficPercent=101),
+     "spec.predictors[0].trafficPercent: Invalid value: 101: spec.predictors[0].trafficPercent "
+     "in body should be less than or equal to 100"),
+    (lambda o: o["spec"]["predictors"][0].update(name="a-much-too-long-name"),
+     'spec.predictors[0].name: Too long: may not be longer than 16'),
+    (lambda o: o["spec"].update(predictors=[
+        {**o["spec"]["predictors"][0], "name": f"v{index}"} for index in range(9)]),
+     "spec.predictors: Too many: 9: must have at most 8 items"),
     (lambda o: o["spec"].pop("groupId"), "spec.groupId: Required value"),
     (lambda o: o["spec"].update(updateTime="last tuesday"),
      'spec.updateTime: Invalid value: "last tuesday": spec.updateTime in body must be of type '
@@ -214,6 +224,7 @@ def test_phdeployment_history_entries_use_the_spec_schema() -> None:
      '"False", "Unknown"'),
 ], ids=["id-case", "id-short", "env-name", "env-duplicate", "client-name", "client-duplicate",
         "access-type", "negative-replicas", "string-replicas", "no-image", "no-predictor",
+        "predictor-duplicate", "traffic-over-100", "predictor-name-long", "too-many-predictors",
         "no-group", "update-time", "phase", "history-too-long", "history-spec",
         "condition-status"])
 def test_bad_phdeployments_are_refused_at_the_right_field(change: Any, expected: str) -> None:
@@ -239,11 +250,14 @@ def test_phdeployment_defaults_and_prunes_like_the_api_server() -> None:
 
 
 def test_phdeployment_lists_merge_by_name() -> None:
-    """Server-side apply merges predictors, env, clients and conditions by their keys."""
+    """Server-side apply merges predictors (and their env), env, clients, conditions and
+    predictor statuses by their keys."""
     keys = _schema("phdeployments.primehub.io").list_map_keys()
-    assert {path: key for path, key in keys.items() if path.startswith(("spec", "status.c"))} == {
-        "spec.env": ("name",), "spec.predictors": ("name",),
-        "spec.endpoint.clients": ("name",), "status.conditions": ("type",)}
+    assert {path: key for path, key in keys.items()
+            if path.startswith(("spec", "status.c", "status.p"))} == {
+        "spec.env": ("name",), "spec.predictors": ("name",), "spec.predictors.env": ("name",),
+        "spec.endpoint.clients": ("name",), "status.conditions": ("type",),
+        "status.predictors": ("name",)}
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -314,3 +328,22 @@ def test_bad_groups_are_refused_at_the_right_field(change: Any, expected: str) -
     obj = _group()
     change(obj["spec"])
     assert _admit("groups.modelgateway.io", obj)[1] == [expected]
+
+
+def test_a_deployment_with_versions_is_kept_whole() -> None:
+    """Several predictors with traffic shares and their own env, sticky routing and the
+    per-predictor status are admitted as written: nothing pruned, nothing refused."""
+    obj = _deployment()
+    first = obj["spec"]["predictors"][0]
+    obj["spec"]["sticky"] = True
+    obj["spec"]["predictors"] = [
+        {**first, "trafficPercent": 90},
+        {**first, "name": "canary", "trafficPercent": 10, "replicas": 1,
+         "env": [{"name": "MODEL_VERSION", "value": "2"}]}]
+    obj["status"]["predictors"] = [
+        {"name": "predictor1", "replicas": 2, "availableReplicas": 2, "phase": "Deployed"},
+        {"name": "canary", "replicas": 1, "availableReplicas": 0, "phase": "Failed",
+         "message": "ErrImagePull"}]
+    written = copy.deepcopy(obj)
+    assert _admit("phdeployments.primehub.io", obj) == ([], [])
+    assert obj == written
