@@ -14,6 +14,8 @@ key                                        type    content
 ``mg:failed:pair:<id>:<client>:<address>`` string  failed logins of one client from one address
 ``mg:failed:client:<id>:<client>``         string  failed logins of one client, every address
 ``mg:failed:address:<address>``            string  failed logins from one source address
+``mg:audit``                               stream  the audit trail's query window (proxy.audit)
+``mg:streak:<kind>:<subject>``             string  a refusal streak in progress (proxy.audit)
 =========================================  ======  =============================================
 
 The failure counters expire a window after their first failure; what they limit is described
@@ -97,6 +99,7 @@ USAGE_LAST_USED_FIELD: Final = "last_used"
 PRIMARY: Final = "predictor1"  # PrimeHub's name for a deployment's only predictor
 PREDICTOR_NAME: Final = re.compile(r"[a-z0-9]([-a-z0-9]{0,14}[a-z0-9])?")  # use fullmatch
 TOTAL_WEIGHT: Final = 100
+AUDIT_STREAM_KEY: Final = "mg:audit"
 
 
 class RecordError(ValueError):
@@ -198,6 +201,11 @@ def failed_client_key(deployment_id: str, client: str) -> str:
 
 def failed_address_key(address: str) -> str:
     return f"mg:failed:address:{address}"
+
+
+def streak_key(kind: str, *parts: str) -> str:
+    """A refusal streak of ``kind`` (``expired``, ``apitoken``) for one subject."""
+    return ":".join(("mg:streak", kind, *parts))
 
 
 def hash_upgrade_field(deployment_id: str, client: str) -> str:

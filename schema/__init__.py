@@ -24,6 +24,8 @@ from strawberry.types import ExecutionContext
 
 from schema.admin import AdminMutations, AdminQueries
 from schema.assigned import SecretQueries
+from schema.audit import AuditQueries
+from schema.auditing import audited
 from schema.licensing import LicenseQueries
 from schema.masking import MaskUnexpected, log_unexpected
 from schema.mutations import DeploymentMutations
@@ -33,10 +35,11 @@ from schema.versions import VersionMutations
 
 
 @strawberry.type
-class Query(DeploymentQueries, LicenseQueries, SecretQueries, AdminQueries):
+class Query(DeploymentQueries, LicenseQueries, SecretQueries, AdminQueries, AuditQueries):
     pass
 
 
+@audited  # every mutation, present and future, writes one audit record per call
 @strawberry.type
 class Mutation(DeploymentMutations, VersionMutations, AdminMutations):
     pass

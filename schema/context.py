@@ -1,8 +1,9 @@
 """The typed GraphQL context: who is asking, and the services resolvers use.
 
 :class:`Services` is built once per process by the server (the module mounting the schema);
-:class:`Context` adds the caller and a request id for each request. Resolvers take
-``info: Info`` and read ``info.context``; they never reach into the HTTP request.
+:class:`Context` adds the caller, a request id and the caller's address for each request.
+Resolvers take ``info: Info`` and read ``info.context``; they never reach into the HTTP
+request.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from typing import TypeAlias
 from passlib.context import CryptContext
 from strawberry.types import Info as StrawberryInfo
 
+from gateway.api.auditwindow import AuditWindow
 from gateway.api.auth import Principal
 from gateway.api.dataplane import DataPlane
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
 from gateway.kube.client import Kube
+from proxy.audit import AuditTrail
 from schema.locking import KeyedLocks
 
 
 @dataclass(frozen=True)
 class Services:
-    """Process-wide: the caches, the Kubernetes client, settings, hashing, locks and the data
-    plane (to confirm a token is verifiable before returning it)."""
+    """Process-wide: the caches, the Kubernetes client, settings, hashing, locks, the data
+    plane (to confirm a token is verifiable before returning it) and the audit trail (written
+    by :mod:`schema.auditing`, read through its window by ``auditEvents``)."""
 
     store: Store
     kube: Kube
@@ -35,6 +39,8 @@ class Services:
     locks: KeyedLocks
     clock: Callable[[], datetime]
     data_plane: DataPlane
+    audit: AuditTrail
+    audit_window: AuditWindow
 
     @property
     def namespace(self) -> str:
@@ -51,6 +57,7 @@ class Context:
     principal: Principal | None
     request_id: str
     refused: str | None = None
+    address: str = ""  # the caller's address, for the audit trail
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -282,17 +282,23 @@ def _scalar(value: Any, *, field: str, limit: int) -> str:
     return text(value, field=field, limit=limit) or ""
 
 
-def future_time(value: str | None, now: datetime, *,
-                field: str = "expiresAt") -> datetime | None:
-    """An ISO 8601 time after ``now`` (without a zone: ``now``'s); ``None`` stays ``None``."""
+def instant(value: str | None, *, field: str, zone: tzinfo | None) -> datetime | None:
+    """An ISO 8601 time (without a zone: ``zone``'s); ``None`` stays ``None``."""
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
         raise BadUserInput(field, f"{value[:80]!r} is not an ISO 8601 time") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=now.tzinfo)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def future_time(value: str | None, now: datetime, *,
+                field: str = "expiresAt") -> datetime | None:
+    """An ISO 8601 time after ``now`` (without a zone: ``now``'s); ``None`` stays ``None``."""
+    moment = instant(value, field=field, zone=now.tzinfo)
+    if moment is None:
+        return None
     if moment <= now:
         raise BadUserInput(field, "must be in the future")
     return moment

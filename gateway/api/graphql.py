@@ -32,6 +32,7 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from gateway.api.auditwindow import AuditWindow
 from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, Refused, cookie
 from gateway.api.console import GRAPHIQL, Console
 from gateway.api.dataplane import DataPlane
@@ -39,6 +40,7 @@ from gateway.api.requestids import REQUEST_ID
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
 from gateway.kube.client import Kube
+from proxy.audit import AuditTrail
 from schema import build_schema
 from schema.context import Context, Services
 from schema.locking import KeyedLocks
@@ -94,7 +96,8 @@ class ApiView(GraphQLView[Context, None]):
                           response: web.Response | web.WebSocketResponse) -> Context:
         caller = request[CALLER]
         return Context(services=self._services, principal=caller.principal,
-                       request_id=str(request.get(REQUEST_ID, "-")), refused=caller.refused)
+                       request_id=str(request.get(REQUEST_ID, "-")),
+                       refused=caller.refused, address=request.remote or "")
 
     async def parse_http_body(
             self, request: AsyncHTTPRequestAdapter,
@@ -120,7 +123,9 @@ class ApiView(GraphQLView[Context, None]):
 
 def graphql_view(*, settings: ApiSettings, store: Store, kube: Kube, auth: Authenticator,
                  hashing: CryptContext, console: Console, data_plane: DataPlane,
+                 audit: AuditTrail, audit_window: AuditWindow,
                  clock: Callable[[], datetime] = _now) -> ApiView:
     services = Services(store=store, kube=kube, settings=settings, hashing=hashing,
-                        locks=KeyedLocks(), clock=clock, data_plane=data_plane)
+                        locks=KeyedLocks(), clock=clock, data_plane=data_plane, audit=audit,
+                        audit_window=audit_window)
     return ApiView(services=services, auth=auth, console=console)

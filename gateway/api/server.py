@@ -8,8 +8,9 @@ process serves), ``/readyz`` (every watch cache has loaded; until then GraphQL a
 rather than "not found" from an empty cache), ``/metrics``, and last the console itself at
 ``/`` and every path no other route took.
 
-Lifetime: one ``cleanup_ctx`` block holds the data plane's Redis client (read only, connected
-on first use, so the API starts and serves reads without Redis); the next creates the
+Lifetime: one ``cleanup_ctx`` block holds the data plane's Redis client (connected on first
+use, so the API starts and serves reads without Redis; the API only reads the data plane) and
+the audit trail's writer, which appends to its window there; the next creates the
 Kubernetes client, the watch caches, the token verifier and the GraphQL view, and tears them
 down in reverse order. The runner cancels
 a handler when its client disconnects, which is what ends a followed log stream.
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -29,6 +31,7 @@ from redis.asyncio import Redis
 
 from gateway.api import cors
 from gateway.api.accesslog import AccessLogger, access_log
+from gateway.api.auditwindow import AuditWindow
 from gateway.api.auth import Authenticator
 from gateway.api.console import Console
 from gateway.api.csrf import guard
@@ -44,6 +47,7 @@ from gateway.api.verifying import VerifiedCache
 from gateway.kube.client import Kube
 from gateway.kube.connecting import connected
 from proxy import slowclients
+from proxy.audit import AuditTrail
 from proxy.hashing import make_context
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,8 @@ LOGS = web.AppKey("logs", LogEndpoint)
 SIGNIN = web.AppKey("signin", SignIn)
 CONSOLE = web.AppKey("console", Console)
 DATA_PLANE = web.AppKey("data_plane", DataPlane)
+AUDIT = web.AppKey("audit", AuditTrail)
+AUDIT_WINDOW = web.AppKey("audit_window", AuditWindow)
 REDIS_TIMEOUT: Final = 2.0
 GC_THRESHOLDS: Final = (50_000, 20, 100)
 
@@ -66,9 +72,16 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
                            decode_responses=True, socket_timeout=REDIS_TIMEOUT,
                            socket_connect_timeout=REDIS_TIMEOUT)
     app[DATA_PLANE] = DataPlane(redis, wait=settings.data_plane_wait)
+    app[AUDIT] = audit = AuditTrail(redis, component="api", settings=settings.audit)
+    app[AUDIT_WINDOW] = AuditWindow(redis, settings=settings.audit, clock=time.time)
+    writing = asyncio.create_task(audit.run(), name="api-audit-window")
     try:
         yield
     finally:
+        writing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writing
+        await audit.flush()
         await redis.aclose()
 
 
@@ -83,7 +96,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         app[STORE] = store
         app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,
                                  hashing=hashing, console=app[CONSOLE],
-                                 data_plane=app[DATA_PLANE])
+                                 data_plane=app[DATA_PLANE], audit=app[AUDIT],
+                                 audit_window=app[AUDIT_WINDOW])
         app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
         app[SIGNIN] = SignIn(kube=kube, store=store, auth=auth, settings=settings,
                              hashing=hashing)

@@ -50,6 +50,10 @@ Settings (``MODEL_GATEWAY_`` + name):
   controller has published the token's hash there (read your writes for tokens).
 - ``API_DATA_PLANE_WAIT``: the longest such a mutation waits for that publish before it
   fails with ``SERVICE_UNAVAILABLE`` (10 s).
+- ``AUDIT_WINDOW``, ``AUDIT_STREAM_CAP``: how long ``auditEvents`` can find a record (604800 s,
+  7 days) and the most records it keeps (100000); the proxy reads the same two. The API
+  appends its audit records to that Redis stream (the only thing it writes there); the log
+  line of each record is the store of record (:mod:`proxy.audit`).
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ from typing import Final
 from gateway.kube.phdeployments import ACCESS_TYPES, AccessType
 from gateway.settings import HTTP_SCHEMES, SettingsReader, redacted_repr
 from gateway.sources import Sources, read_sources
+from proxy.audit import AuditSettings
 from proxy.hashing import SUPPORTED_SCHEMES
 from proxy.readdeadlines import ReadTimeouts, read_timeouts
 
@@ -115,6 +120,7 @@ class ApiSettings:
     console_dir: Path | None = None
     signin_link: SignInLink | None = field(default=None, repr=False)  # dev mode only
     client_timeouts: ReadTimeouts = field(default_factory=ReadTimeouts)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
@@ -171,6 +177,7 @@ class ApiSettings:
                                      maximum=30 * 86400),
             console_dir=read.directory("API_CONSOLE_DIR"),
             client_timeouts=read_timeouts(read, "API"),
+            audit=AuditSettings.read(read),
         )
         read.finish(also=problems)
         return settings

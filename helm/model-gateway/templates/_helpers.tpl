@@ -208,3 +208,13 @@ imagePullSecrets:
 - name: MODEL_GATEWAY_PROTECTED_SECRETS
   value: {{ join "," (uniq $secrets) | quote }}
 {{- end }}
+
+{{/*
+The audit trail's query window, read by every component that writes audit records.
+*/}}
+{{- define "model-gateway.auditEnv" -}}
+- name: MODEL_GATEWAY_AUDIT_WINDOW
+  value: {{ .Values.audit.window | quote }}
+- name: MODEL_GATEWAY_AUDIT_STREAM_CAP
+  value: {{ .Values.audit.streamCap | int64 | quote }}
+{{- end }}
