@@ -17,13 +17,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Final
 
 from gateway.controller.desired import HASH_ANNOTATION
 from gateway.controller.metrics import ControllerMetrics
 from gateway.controller.recentwrites import RecentWrites
 from gateway.kube.client import DEPLOYMENTS, Kube, Object, Resource
-from gateway.kube.errors import KubeError
+from gateway.kube.errors import KubeError, NotFound
 from gateway.kube.phdeployments import PHDEPLOYMENTS
 
 FIELD_MANAGER: Final = "model-gateway-controller"
@@ -80,6 +81,15 @@ class Writes:
                                         patch_type="merge", field_manager=FIELD_MANAGER)
         self.recent.remember(DEPLOYMENTS, name, before=live, after=stored)
         self._metrics.writes.labels("scale").inc()
+
+    async def delete(self, resource: Resource, live: Object) -> None:
+        """Delete a child no predictor needs any more (its pods go with it)."""
+        name = live["metadata"]["name"]
+        with contextlib.suppress(NotFound):
+            await self._kube.delete(resource, namespace=self._namespace, name=name,
+                                    propagation="Background")
+        self.recent.forget(resource, name)
+        self._metrics.writes.labels("delete").inc()
 
     async def ensure_finalizer(self, obj: Object) -> Object:
         """``obj`` with our finalizer (as stored after adding it, if it was missing)."""

@@ -1,12 +1,17 @@
 """The children a PhDeployment should have: a pure function of its spec and its context.
 
-:func:`children` turns (PhDeployment, group, instance type, settings, rollout bounds) into the
-Deployment and the Service ``deploy-<id>``, both owned by the resource, in the form the
-controller server-side-applies. No I/O and no clock: the same inputs give the same objects,
-byte for byte, which is what makes the controller idempotent. Decisions:
+:func:`children` turns (PhDeployment, one of its predictors, group, instance type, settings,
+rollout bounds) into that predictor's Deployment and Service
+(:func:`~gateway.kube.phdeployments.predictor_child_name`: ``deploy-<id>`` for PrimeHub's
+``predictor1``), both owned by the resource, in the form the controller server-side-applies.
+No I/O and no clock: the same inputs give the same objects, byte for byte, which is what
+makes the controller idempotent. Decisions:
 
 - Pods carry PrimeHub's three labels, which are also the Deployment's selector (a selector is
-  immutable, and PrimeHub's children select exactly so).
+  immutable, and PrimeHub's children select exactly so); other predictors' pods are labelled
+  so that no selector of one predictor takes in another's pods
+  (:func:`~gateway.controller.labels.predictor_labels`).
+- A predictor's own env is laid over the deployment's (the predictor's wins).
 - The ``model`` container listens on ``settings.model_port`` (told through
   ``PREDICTIVE_UNIT_SERVICE_PORT``, the variable Seldon-wrapped model images read); the
   Service's port 8000 forwards to it.
@@ -47,7 +52,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-from gateway.controller.labels import pod_labels
+from gateway.controller.labels import predictor_labels
 from gateway.controller.rollouts import GPU_RESOURCE, Rollout
 from gateway.controller.settings import ControllerSettings
 from gateway.kube import references
@@ -60,7 +65,7 @@ from gateway.kube.phdeployments import (
     EnvVar,
     PhDeployment,
     Predictor,
-    child_name,
+    predictor_child_name,
 )
 
 HASH_ANNOTATION: Final = "model-gateway.io/desired-hash"
@@ -86,15 +91,20 @@ class Children:
 
 
 def children(deployment: PhDeployment, *, group: Group, instance_type: InstanceType,
-             settings: ControllerSettings, rollout: Rollout, running: bool) -> Children:
-    """The Deployment and Service for ``deployment`` (``running`` False: scaled to zero)."""
-    predictor = deployment.spec.predictor
-    labels = pod_labels(deployment_id=deployment.name,
-                        group_name=deployment.spec.group_name or group.name)
-    metadata = _child_metadata(deployment, labels)
+             settings: ControllerSettings, rollout: Rollout, running: bool,
+             predictor: Predictor | None = None) -> Children:
+    """The Deployment and Service of ``predictor`` (the primary unless given) of
+    ``deployment`` (``running`` False: scaled to zero)."""
+    predictor = predictor or deployment.spec.predictor
+    labels = predictor_labels(deployment_id=deployment.name,
+                              group_name=deployment.spec.group_name or group.name,
+                              predictor=predictor.name)
+    name = predictor_child_name(deployment.name, predictor.name)
+    metadata = _child_metadata(deployment, labels, name=name)
     source = check(predictor, group=group, settings=settings)
     resources = _resources(instance_type)
-    env = _environment(deployment.spec.env, settings, model_uri=predictor.model_uri)
+    env = _environment((*deployment.spec.env, *predictor.env), settings,
+                       model_uri=predictor.model_uri)
     model: Object = {
         "name": MODEL_CONTAINER,
         "image": predictor.model_image,
@@ -147,7 +157,8 @@ def children(deployment: PhDeployment, *, group: Group, instance_type: InstanceT
         },
     }
     service: Object = {
-        "apiVersion": "v1", "kind": "Service", "metadata": _child_metadata(deployment, labels),
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": _child_metadata(deployment, labels, name=name),
         "spec": {"type": "ClusterIP", "selector": dict(labels),
                  "ports": [{"name": PORT_NAME, "port": SERVICE_PORT,
                             "targetPort": settings.model_port, "protocol": "TCP"}]},
@@ -175,9 +186,9 @@ def _hashed(child: Object) -> Object:
     return child
 
 
-def _child_metadata(deployment: PhDeployment, labels: dict[str, str]) -> Object:
+def _child_metadata(deployment: PhDeployment, labels: dict[str, str], *, name: str) -> Object:
     return {
-        "name": child_name(deployment.name), "namespace": deployment.namespace,
+        "name": name, "namespace": deployment.namespace,
         "labels": dict(labels),
         "ownerReferences": [{"apiVersion": PHDEPLOYMENTS.api_version,
                              "kind": PHDEPLOYMENTS.kind, "name": deployment.name,

@@ -12,9 +12,17 @@ depends on it alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
-from gateway.kube.phdeployments import APP_LABEL, APP_VALUE, DEPLOYMENT_LABEL, GROUP_LABEL
+from gateway.kube.phdeployments import (
+    APP_LABEL,
+    APP_VALUE,
+    DEPLOYMENT_LABEL,
+    GROUP_LABEL,
+    PREDICTOR_LABEL,
+    PREDICTOR_NAME,
+)
 
 MAX_LABEL_VALUE: Final = 63
 _KEPT: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -32,6 +40,24 @@ def pod_labels(*, deployment_id: str, group_name: str) -> dict[str, str]:
     """The labels of a deployment's pods (and its children, and their selector)."""
     return {APP_LABEL: APP_VALUE, DEPLOYMENT_LABEL: deployment_id,
             GROUP_LABEL: escape_group(group_name)}
+
+
+def predictor_labels(*, deployment_id: str, group_name: str, predictor: str) -> dict[str, str]:
+    """The labels of one predictor's pods (and its children, and their selector).
+
+    PrimeHub's predictor keeps PrimeHub's three labels (its Deployment's selector is
+    immutable). Any other predictor's pods carry the app and deployment labels, so everything
+    indexed by deployment finds them, and :data:`PREDICTOR_LABEL` instead of the group label:
+    PrimeHub's selector, which needs the group label, never takes them in.
+    """
+    if predictor == PREDICTOR_NAME:
+        return pod_labels(deployment_id=deployment_id, group_name=group_name)
+    return {APP_LABEL: APP_VALUE, DEPLOYMENT_LABEL: deployment_id, PREDICTOR_LABEL: predictor}
+
+
+def predictor_of(labels: Mapping[str, str] | None) -> str:
+    """The predictor a pod or child belongs to (no predictor label: PrimeHub's)."""
+    return (labels or {}).get(PREDICTOR_LABEL) or PREDICTOR_NAME
 
 
 # What the controller's informers select: every child and pod it made carries it.

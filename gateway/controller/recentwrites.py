@@ -47,3 +47,7 @@ class RecentWrites:
             return after
         del self._after[resource.plural, name]
         return cached
+
+    def forget(self, resource: Resource, name: str) -> None:
+        """Drop what we remember of an object we deleted."""
+        self._after.pop((resource.plural, name), None)

@@ -48,6 +48,7 @@ from redis.exceptions import RedisError
 from gateway.controller import adopting, desired, publishing, rollouts, status
 from gateway.controller.applying import ChildNotOurs, Writes, content_annotation
 from gateway.controller.desired import Children, Unbuildable
+from gateway.controller.labels import predictor_of
 from gateway.controller.metrics import ControllerMetrics
 from gateway.controller.publishing import Entry, Publisher
 from gateway.controller.queueing import QueueShutDown, WorkQueue
@@ -60,7 +61,12 @@ from gateway.kube.clientsecrets import secret_name
 from gateway.kube.errors import Conflict, KubeError
 from gateway.kube.groups import Group
 from gateway.kube.instancetypes import InstanceType
-from gateway.kube.phdeployments import PHDEPLOYMENTS, PhDeployment, child_name
+from gateway.kube.phdeployments import (
+    PHDEPLOYMENTS,
+    PhDeployment,
+    Predictor,
+    predictor_child_name,
+)
 from gateway.kube.views import MalformedObject
 from proxy.cancelling import raise_if_cancelled
 
@@ -190,7 +196,8 @@ class Controller:
                 view = phdeployments.parse(obj)
             except MalformedObject:
                 continue
-            found = self._entry(view, healthy=self._context(view).problem is None)
+            found = self._entry(view, {item.name: self._context(view, item)
+                                       for item in view.spec.predictors})
             if found is not None:
                 yield found
 
@@ -224,7 +231,8 @@ class Controller:
         try:
             view = phdeployments.parse(obj)
         except MalformedObject as error:
-            await self._writes.scale_to_zero(self._child(name))
+            for child in self.watches.children_of(self.watches.deployments, name):
+                await self._writes.scale_to_zero(self._child(child["metadata"]["name"]))
             await self.publisher.publish(name, None)
             broken = {**previous, "phase": "Failed", "observedGeneration": generation,
                       "message": f"The resource is malformed: {error}"}
@@ -233,51 +241,83 @@ class Controller:
                 _announce(name, previous, broken)
             return None
         obj = await self._writes.ensure_finalizer(obj)
-        context = self._context(view)
+        shares = publishing.shares(view)
+        outcomes: list[status.Outcome] = []
+        contexts: dict[str, Context] = {}
+        for predictor in view.spec.predictors:
+            context = contexts[predictor.name] = self._context(view, predictor)
+            outcome = await self._reconcile_predictor(
+                obj, view, predictor, context, generation=generation, previous=previous)
+            outcomes.append(status.Outcome(predictor.name, shares[predictor.name], outcome))
+        await self._remove_others(view)
+        computed = status.combine(outcomes, routed_shares=sum(view.spec.weights().values()))
+        if computed.status != previous:
+            await self._writes.status(obj, computed.status)
+            _announce(name, previous, computed.status)
+        await self.publisher.publish(name, self._entry(view, contexts))
+        return computed.recheck_after
+
+    async def _reconcile_predictor(self, obj: Object, view: PhDeployment, predictor: Predictor,
+                                   context: Context, *, generation: int,
+                                   previous: Mapping[str, Any]) -> status.Computed:
+        """Apply one predictor's children; its status as if it were the whole deployment."""
+        child_name = predictor_child_name(view.name, predictor.name)
         made: Children | None = None
         if context.group is not None and context.instance_type is not None \
                 and context.problem is None:
             made = desired.children(
-                view, group=context.group, instance_type=context.instance_type,
-                settings=self._settings, running=not view.spec.stop,
-                rollout=self._rollout(view, context.group, context.instance_type))
-            live = self._child(name)
+                view, predictor=predictor, group=context.group,
+                instance_type=context.instance_type, settings=self._settings,
+                running=not view.spec.stop,
+                rollout=self._rollout(view, predictor, context.group, context.instance_type))
+            live = self._child(child_name)
             if adopting.kept(live, generation=generation):
                 await self._writes.scale(live, replicas=made.deployment["spec"]["replicas"])
             else:
                 await self._writes.apply(DEPLOYMENTS, live=live, body=made.deployment,
                                          owner_uid=view.uid)
             await self._writes.apply(SERVICES, body=made.service, owner_uid=view.uid,
-                                     live=self._service(name))
+                                     live=self._service(child_name))
         else:
-            await self._writes.scale_to_zero(self._child(name))
-        child = self._child(name)
-        computed = status.compute(status.Observation(
-            name=name, generation=generation, spec=obj["spec"], stopped=view.spec.stop,
-            replicas=view.spec.predictor.replicas, previous=previous, problem=context.problem,
+            await self._writes.scale_to_zero(self._child(child_name))
+        child = self._child(child_name)
+        pods = [pod for pod in self.watches.pods_of(view.name)
+                if predictor_of(pod["metadata"].get("labels")) == predictor.name]
+        return status.compute(status.Observation(
+            name=view.name, generation=generation, spec=obj["spec"], stopped=view.spec.stop,
+            replicas=predictor.replicas, previous=previous, problem=context.problem,
             child=child, child_current=(adopting.current(child) if made is not None
                                         and adopting.kept(child, generation=generation)
                                         else _current(child, made)),
-            pods=self.watches.pods_of(name), now=datetime.now(UTC)),
+            pods=pods, now=datetime.now(UTC)),
             base_url=self._settings.endpoint_base, deadline=self._settings.available_deadline)
-        if computed.status != previous:
-            await self._writes.status(obj, computed.status)
-            _announce(name, previous, computed.status)
-        await self.publisher.publish(name, self._entry(view, healthy=context.problem is None))
-        return computed.recheck_after
 
-    def _child(self, name: str) -> Object | None:
-        """The deployment's live Deployment: cached, or as we last wrote it."""
+    async def _remove_others(self, view: PhDeployment) -> None:
+        """Delete the children of predictors the spec no longer has (ours only: owned by
+        this resource and labelled with it)."""
+        wanted = {predictor_child_name(view.name, item.name) for item in view.spec.predictors}
+        for resource, informer in ((DEPLOYMENTS, self.watches.deployments),
+                                   (SERVICES, self.watches.services)):
+            for child in self.watches.children_of(informer, view.name):
+                meta = child["metadata"]
+                if meta["name"] not in wanted and not meta.get("deletionTimestamp") and any(
+                        ref.get("uid") == view.uid
+                        for ref in meta.get("ownerReferences") or []):
+                    await self._writes.delete(resource, child)
+
+    def _child(self, child_name: str) -> Object | None:
+        """A live Deployment of ours, by name: cached, or as we last wrote it."""
         return self._writes.recent.latest(
-            DEPLOYMENTS, child_name(name),
-            self.watches.get(self.watches.deployments, child_name(name)))
+            DEPLOYMENTS, child_name, self.watches.get(self.watches.deployments, child_name))
 
-    def _service(self, name: str) -> Object | None:
+    def _service(self, child_name: str) -> Object | None:
         return self._writes.recent.latest(
-            SERVICES, child_name(name), self.watches.get(self.watches.services, child_name(name)))
+            SERVICES, child_name, self.watches.get(self.watches.services, child_name))
 
-    def _context(self, view: PhDeployment) -> Context:
-        """The group and instance type the deployment needs, or what is wrong with them."""
+    def _context(self, view: PhDeployment, predictor: Predictor | None = None) -> Context:
+        """The group and instance type a predictor (the primary unless given) needs, or what
+        is wrong with them."""
+        predictor = predictor or view.spec.predictor
         group_id = view.spec.group_id or ""
         found = self.watches.get(self.watches.groups, group_id)
         if found is None:
@@ -288,7 +328,7 @@ class Controller:
             return Context(problem=f"Group {group_id} is malformed: {error}")
         if not group.spec.enabled_deployment:
             return Context(group=group, problem=GROUP_DISABLED)
-        type_name = view.spec.predictor.instance_type
+        type_name = predictor.instance_type
         found = self.watches.get(self.watches.instance_types, type_name)
         if found is None:
             return Context(group=group, problem=f"InstanceType not found: {type_name}")
@@ -297,28 +337,30 @@ class Controller:
         except MalformedObject as error:
             return Context(group=group, problem=f"InstanceType {type_name} is malformed: {error}")
         try:
-            desired.check(view.spec.predictor, group=group, settings=self._settings)
+            desired.check(predictor, group=group, settings=self._settings)
         except Unbuildable as error:
             return Context(group=group, instance_type=instance_type, problem=str(error))
         return Context(group=group, instance_type=instance_type)
 
-    def _rollout(self, view: PhDeployment, group: Group,
+    def _rollout(self, view: PhDeployment, predictor: Predictor, group: Group,
                  instance_type: InstanceType) -> rollouts.Rollout:
-        live = self._child(view.name)
+        own = predictor_child_name(view.name, predictor.name)
+        live = self._child(own)
         quota = group.spec.quota
         others: list[tuple[int, rollouts.PodSize]] = []
         if (quota.cpu, quota.memory, quota.gpu) != (None, None, None):
             for member in self.watches.members(group.name):
-                other = self.watches.get(self.watches.deployments, child_name(member))
-                if member != view.name and other is not None:
-                    others.append((rollouts.replicas_of(other), rollouts.size_of_template(other)))
+                for other in self.watches.children_of(self.watches.deployments, member):
+                    if other["metadata"]["name"] != own:
+                        others.append((rollouts.replicas_of(other),
+                                       rollouts.size_of_template(other)))
         return rollouts.plan(
-            quota=quota, replicas=view.spec.predictor.replicas,
+            quota=quota, replicas=predictor.replicas,
             new_size=rollouts.size_of_instance_type(instance_type.spec),
             old_size=rollouts.size_of_template(live) if live is not None else None,
             others=others)
 
-    def _entry(self, view: PhDeployment, *, healthy: bool) -> Entry | None:
+    def _entry(self, view: PhDeployment, contexts: Mapping[str, Context]) -> Entry | None:
         stored = clientsecrets.ClientHashes(view.name)
         secret = self.watches.get(self.watches.secrets, secret_name(view.name))
         if secret is not None:
@@ -331,9 +373,19 @@ class Controller:
             ends = details[client].previous_expires() if client in details else None
             if ends is not None:
                 previous[client] = (old_hash, ends)
-        return publishing.entry(view, service=self._service(view.name),
-                                child=self._child(view.name), hashes=stored.hashes,
-                                expiries=expiries, previous=previous, healthy=healthy)
+        primary = predictor_child_name(view.name, view.spec.predictor.name)
+        others = {}
+        for predictor in view.spec.others:
+            own = predictor_child_name(view.name, predictor.name)
+            context = contexts.get(predictor.name)
+            others[predictor.name] = publishing.Live(
+                service=self._service(own), child=self._child(own),
+                healthy=context is not None and context.problem is None)
+        found = contexts.get(view.spec.predictor.name)
+        return publishing.entry(view, service=self._service(primary),
+                                child=self._child(primary), hashes=stored.hashes,
+                                expiries=expiries, previous=previous, others=others,
+                                healthy=found is not None and found.problem is None)
 
 
 @dataclass(frozen=True)

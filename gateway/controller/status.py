@@ -24,6 +24,14 @@ loss of availability), and reason ``ProgressDeadlineExceeded`` remembers that th
 passed for this generation. Status is only ever derived from stored state, so a restarted
 controller computes exactly what it would have computed before.
 
+Several predictors (:func:`combine`): each gets its own phase, message and replica counts
+from :func:`compute` (``status.predictors``); the flat fields stay the primary's, as PrimeHub's
+clients expect. The deployment is ``Deployed`` when every predictor with a share of the
+requests is available. A predictor with a share above :data:`CANARY_SHARE` that fails makes the
+deployment ``Failed``; a canary at :data:`CANARY_SHARE` or less that fails is named in the
+message instead (the proxy sends its share to the others), and so is a predictor at 0%. A
+predictor being deployed with a share keeps the deployment ``Deploying``.
+
 Conditions use the ``metav1.Condition`` shape; ``lastTransitionTime`` changes only when the
 condition's status does, so an unchanged situation yields an identical status (no write).
 """
@@ -71,6 +79,76 @@ class Observation:
 class Computed:
     status: Object
     recheck_after: float | None  # seconds until the deadline passes, when it still may
+
+
+CANARY_SHARE: Final = 10  # percent: a failing predictor with at most this share is named only
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One predictor's computed status and its share of the requests."""
+
+    name: str
+    share: int
+    computed: Computed
+
+    @property
+    def phase(self) -> str:
+        return str(self.computed.status["phase"])
+
+    @property
+    def message(self) -> str:
+        return str(self.computed.status["message"])
+
+
+def combine(outcomes: Sequence[Outcome], *, routed_shares: int = 100) -> Computed:
+    """The deployment's status from its predictors' (the primary's first, with the history
+    and conditions). ``routed_shares``: what the spec's shares sum to (not 100: the proxy
+    sends everything to the primary, and the message says so)."""
+    primary = outcomes[0]
+    status = dict(primary.computed.status)
+    status["predictors"] = [{"name": item.name, "phase": item.phase, "message": item.message,
+                             "replicas": item.computed.status["replicas"],
+                             "availableReplicas": item.computed.status["availableReplicas"]}
+                            for item in outcomes]
+    rechecks = [item.computed.recheck_after for item in outcomes
+                if item.computed.recheck_after is not None]
+    recheck = min(rechecks) if rechecks else None
+    if len(outcomes) == 1 and routed_shares == 100:
+        return Computed(status=status, recheck_after=recheck)
+    notes: list[str] = []
+    if primary.phase in ("Stopping", "Stopped"):
+        left = any(item.phase == "Stopping" for item in outcomes)
+        status["phase"], status["message"] = ("Stopping", STOPPING) if left else \
+            ("Stopped", STOPPED)
+        return Computed(status=status, recheck_after=recheck)
+    failing = [item for item in outcomes if item.phase == "Failed"]
+    blocking = [item for item in failing if item.share > CANARY_SHARE]
+    deploying = [item for item in outcomes if item.phase == "Deploying" and item.share > 0]
+    if blocking:
+        status["phase"], message = "Failed", _about(blocking[0], primary)
+    elif deploying:
+        status["phase"], message = "Deploying", _about(deploying[0], primary)
+    else:
+        status["phase"] = "Deployed"
+        message = primary.message if primary.phase == "Deployed" else DEPLOYED
+    for item in failing:
+        if item not in blocking:
+            where = ("reachable only by its own URL" if item.share == 0 else
+                     "its requests go to the other predictors")
+            notes.append(f"Predictor {item.name} ({item.share}% of requests) failed: "
+                         f"{item.message} ({where}).")
+    if routed_shares != 100:
+        notes.append(f"The predictors' trafficPercent sum to {routed_shares}, not 100: every "
+                     "request goes to the primary.")
+    status["message"] = " ".join([message.rstrip(".") + ".", *notes]) if notes else message
+    return Computed(status=status, recheck_after=recheck)
+
+
+def _about(item: Outcome, primary: Outcome) -> str:
+    if item is primary:
+        return item.message
+    return f"Predictor {item.name} ({item.share}% of requests): {item.message}"
 
 
 def endpoint(base_url: str, name: str) -> str:

@@ -93,6 +93,11 @@ class Watches:
     def pods_of(self, deployment_id: str) -> list[Object]:
         return list(self._pods_of.get(deployment_id, {}).values())
 
+    def children_of(self, informer: Informer, deployment_id: str) -> list[Object]:
+        """The cached objects of ``informer`` labelled with ``deployment_id`` (a deployment's
+        Deployments or Services, one per predictor)."""
+        return [obj for obj in informer.items() if _label(obj) == deployment_id]
+
     def members(self, group_id: str) -> list[str]:
         """The ids of the deployments that name ``group_id`` as their group."""
         return [name for name, (group, _) in self._references.items() if group == group_id]

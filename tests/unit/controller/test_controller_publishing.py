@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.controller.publishing import entry
+from gateway.controller.publishing import Live, entry, shares
 from gateway.kube import phdeployments
-from proxy.records import Access, CredentialKey, Route, decode_credential
+from proxy.records import Access, CredentialKey, Route, Upstream, decode_credential
 
 SERVICE = {"spec": {"clusterIP": "10.0.0.7", "ports": [{"name": "http", "port": 8000}]}}
 AVAILABLE = {"status": {"availableReplicas": 1}}
@@ -80,3 +80,42 @@ def test_a_rotated_out_hash_is_published_until_its_overlap_ends() -> None:
         CredentialKey("$new", None), CredentialKey("$old", 1900000000.0))
     assert decode_credential(found[1]["half"]) == (
         CredentialKey("$h", 1800000000.0), CredentialKey("$h0", 1800000000.0))
+
+
+def versions(**shares: int | None) -> phdeployments.PhDeployment:
+    """A deployment whose predictors (primary first) have these shares."""
+    spec: dict[str, Any] = {"predictors": [
+        {"name": name, "replicas": 1, "modelImage": "m", "instanceType": "t",
+         **({} if share is None else {"trafficPercent": share})}
+        for name, share in shares.items()]}
+    return phdeployments.parse({"metadata": {"name": "iris"}, "spec": spec})
+
+
+CANARY_SERVICE = {"spec": {"clusterIP": "10.0.0.8", "ports": [{"name": "http", "port": 8000}]}}
+
+
+def test_other_predictors_are_listed_with_their_shares_and_readiness() -> None:
+    """The primary is at host/port first; a canary with an address is listed with its share,
+    ready when it has an available pod and can run."""
+    others = {"canary": Live(CANARY_SERVICE, {"status": {}}),
+              "shadow": Live(CANARY_SERVICE, AVAILABLE, healthy=False)}
+    found = entry(versions(predictor1=90, canary=10, shadow=0), service=SERVICE,
+                  child=AVAILABLE, hashes={}, healthy=True, others=others)
+    assert found is not None
+    assert found[0].predictors == (Upstream("predictor1", "10.0.0.7", 8000, 90, True),
+                                   Upstream("canary", "10.0.0.8", 8000, 10, False),
+                                   Upstream("shadow", "10.0.0.8", 8000, 0, False))
+
+
+def test_a_predictor_without_an_address_leaves_its_share_with_the_primary() -> None:
+    """A canary whose Service has no address yet is not listed; the primary has its share."""
+    found = entry(versions(predictor1=70, canary=30), service=SERVICE, child=AVAILABLE,
+                  hashes={}, healthy=True, others={"canary": Live(None, None)})
+    assert found is not None
+    assert [(item.name, item.weight) for item in found[0].predictors] == [("predictor1", 100)]
+
+
+def test_shares_not_summing_to_100_send_everything_to_the_primary() -> None:
+    """A hand-edited spec whose shares do not sum to 100 is routed all to the primary."""
+    assert shares(versions(predictor1=70, canary=70)) == {"predictor1": 100, "canary": 0}
+    assert shares(versions(predictor1=None, canary=30)) == {"predictor1": 70, "canary": 30}

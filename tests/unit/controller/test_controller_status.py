@@ -8,7 +8,7 @@ from typing import Any
 
 from podstates import pod, running, unschedulable, waiting
 
-from gateway.controller.status import Observation, compute
+from gateway.controller.status import Observation, Outcome, combine, compute
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 BASE = "https://hub.example.com"
@@ -215,3 +215,70 @@ def test_short_deadlines_are_worded_in_seconds() -> None:
                                 now=T0 + timedelta(seconds=2))
     status = compute(later, base_url=BASE, deadline=1.5).status
     assert status["message"] == "Failed because the deployment is not available for over 1.5 s"
+
+
+def outcome(name: str, share: int, phase: str) -> Outcome:
+    """A predictor's computed status: deployed, being deployed, failed or stopping."""
+    observed = {"Deployed": observe(child=child(available=2), child_current=True),
+                "Deploying": observe(),
+                "Failed": observe(problem="InstanceType not found: gone"),
+                "Stopping": observe(stopped=True, child=child(available=2))}[phase]
+    return Outcome(name, share, compute(observed, base_url=BASE, deadline=DEADLINE))
+
+
+def combined(*outcomes: Outcome, routed_shares: int = 100) -> dict[str, Any]:
+    return combine(outcomes, routed_shares=routed_shares).status
+
+
+def test_one_predictor_is_reported_as_before_plus_its_own_entry() -> None:
+    """A single predictor's status is compute's, with status.predictors naming it."""
+    single = outcome("predictor1", 100, "Deployed")
+    status = combined(single)
+    assert {key: value for key, value in status.items() if key != "predictors"} == \
+        single.computed.status
+    assert status["predictors"] == [{"name": "predictor1", "phase": "Deployed",
+                                     "message": "Deployment is deployed and available now",
+                                     "replicas": 2, "availableReplicas": 2}]
+
+
+def test_every_predictor_with_a_share_must_be_available() -> None:
+    """A canary with a share still being deployed keeps it Deploying, naming the canary; at
+    0% it does not."""
+    primary = outcome("predictor1", 90, "Deployed")
+    status = combined(primary, outcome("canary", 10, "Deploying"))
+    assert status["phase"] == "Deploying"
+    assert status["message"].startswith("Predictor canary (10% of requests): ")
+    assert combined(outcome("predictor1", 100, "Deployed"),
+                    outcome("canary", 0, "Deploying"))["phase"] == "Deployed"
+
+
+def test_a_failing_canary_up_to_ten_percent_is_named_not_fatal() -> None:
+    """A failed canary at 10% or 0% is named in the message; above 10% the deployment fails;
+    a failed primary with most of the traffic fails it too."""
+    status = combined(outcome("predictor1", 90, "Deployed"), outcome("canary", 10, "Failed"))
+    assert status["phase"] == "Deployed"
+    assert status["message"] == (
+        "Deployment is deployed and available now. Predictor canary (10% of requests) "
+        "failed: InstanceType not found: gone (its requests go to the other predictors).")
+    quiet = combined(outcome("predictor1", 100, "Deployed"), outcome("canary", 0, "Failed"))
+    assert quiet["phase"] == "Deployed"
+    assert "(reachable only by its own URL)" in quiet["message"]
+    assert combined(outcome("predictor1", 89, "Deployed"),
+                    outcome("canary", 11, "Failed"))["phase"] == "Failed"
+    assert combined(outcome("predictor1", 90, "Failed"),
+                    outcome("canary", 10, "Deployed"))["phase"] == "Failed"
+
+
+def test_stopping_lasts_until_every_predictor_has_stopped() -> None:
+    """Stopped only when no predictor has pods left."""
+    stopped = outcome("predictor1", 90, "Stopping")
+    assert combined(stopped, outcome("canary", 10, "Stopping"))["phase"] == "Stopping"
+
+
+def test_shares_not_summing_to_100_are_reported() -> None:
+    """A spec whose shares do not sum to 100 says that everything goes to the primary."""
+    status = combined(outcome("predictor1", 100, "Deployed"), outcome("canary", 0, "Deployed"),
+                      routed_shares=140)
+    assert status["phase"] == "Deployed"
+    assert status["message"].endswith("The predictors' trafficPercent sum to 140, not 100: "
+                                      "every request goes to the primary.")
