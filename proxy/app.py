@@ -1,9 +1,10 @@
 """The proxy's aiohttp application: one handler, and one lifetime block per resource.
 
 Every long-lived resource (Redis client, upstream pool, WebSocket client session, hashing
-threads, the event follower, the usage flusher) is opened and closed by its own
-``cleanup_ctx`` entry and reached through a typed :class:`aiohttp.web.AppKey`. The contexts
-unwind in reverse, so the last usage flush still has Redis, and Redis closes last.
+threads, the event follower, the usage flusher, the audit trail's writer) is opened and closed
+by its own ``cleanup_ctx`` entry and reached through a typed :class:`aiohttp.web.AppKey`. The
+contexts unwind in reverse, so the last usage flush and audit records still have Redis, and
+Redis closes last.
 
 One request, in order: split ``/deployment/<id>[@<predictor>]/<rest>`` (404 if the predictor
 part is not a predictor name); find the route (503 until the table has loaded once, 404 if
@@ -34,6 +35,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from proxy.accesslog import log_access
+from proxy.audit import AuditTrail
 from proxy.authenticating import (
     Authenticator,
     Expired,
@@ -50,6 +52,7 @@ from proxy.loginlimits import LoginLimits
 from proxy.metrics import ProxyMetrics
 from proxy.problems import Problem, problem, retry_later, unauthorized
 from proxy.records import PREDICTOR_NAME, Access, Upstream
+from proxy.refusals import RefusalStreaks
 from proxy.routes import RouteTable
 from proxy.settings import ProxySettings
 from proxy.subscribing import ChangeFollower
@@ -73,6 +76,7 @@ UPSTREAMS: Final = web.AppKey("upstreams", UpstreamPool)
 WS_SESSION: Final = web.AppKey("ws_session", aiohttp.ClientSession)
 HASH_THREADS: Final = web.AppKey("hash_threads", ThreadPoolExecutor)
 USAGE: Final = web.AppKey("usage", UsageRecorder)
+AUDIT: Final = web.AppKey("audit", AuditTrail)
 
 
 @dataclass(slots=True)
@@ -248,7 +252,8 @@ class ProxyHandler:
         try:
             return await self._authenticator.authenticate(
                 deployment_id=deployment_id, authorization=authorization or "",
-                credentials=credentials, address=call.forwarded.address)
+                credentials=credentials, address=call.forwarded.address,
+                request_id=call.request_id)
         except Expired:
             call.refused = "expired"
             return unauthorized("the client token has expired")
@@ -322,17 +327,28 @@ async def _usage(app: web.Application) -> AsyncIterator[None]:
     await usage.flush()
 
 
+async def _audit(app: web.Application) -> AsyncIterator[None]:
+    app[AUDIT] = audit = AuditTrail(app[REDIS], component="proxy",
+                                    settings=app[SETTINGS].audit)
+    task = asyncio.create_task(audit.run(), name="proxy-audit-window")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await audit.flush()
+
+
 async def _handler(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    limits = LoginLimits(pair=settings.failed_login_limit,
+                         address=settings.failed_login_address_limit,
+                         backoff_after=settings.failed_login_backoff_after,
+                         backoff_max=settings.failed_login_backoff_max,
+                         window=settings.failed_login_window)
     authenticator = Authenticator(
         redis=app[REDIS], cache=app[CACHE], context=make_context(settings.hash_scheme),
-        executor=app[HASH_THREADS],
-        limits=LoginLimits(pair=settings.failed_login_limit,
-                           address=settings.failed_login_address_limit,
-                           backoff_after=settings.failed_login_backoff_after,
-                           backoff_max=settings.failed_login_backoff_max,
-                           window=settings.failed_login_window),
-        metrics=app[METRICS])
+        executor=app[HASH_THREADS], limits=limits, metrics=app[METRICS],
+        streaks=RefusalStreaks(redis=app[REDIS], audit=app[AUDIT], limits=limits))
     app[HANDLER] = ProxyHandler(
         settings=settings, routes=app[ROUTES], authenticator=authenticator,
         forwarder=Forwarder(pool=app[UPSTREAMS], body_limit=settings.body_limit),
@@ -355,7 +371,7 @@ def build_app(settings: ProxySettings) -> web.Application:
     app[ROUTES] = RouteTable()
     app[CACHE] = VerifiedCache(pepper=settings.pepper, ttl=settings.cache_ttl)
     app.cleanup_ctx.extend([_redis, _upstreams, _ws_session, _hash_threads, _follower, _usage,
-                            _handler])
+                            _audit, _handler])
     app.on_shutdown.append(_close_websockets)
     app.router.add_route("*", r"/{tail:[\s\S]*}", _handle)  # "." misses a decoded %0A
     return app

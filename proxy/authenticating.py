@@ -10,8 +10,10 @@ epoch and the failure counters of :mod:`proxy.loginlimits`. A (client, address) 
 address past its limit gets 429 before any hashing; a client past its backoff threshold waits
 first; then passlib verifies in a thread pool, never on the event loop. An unknown client
 costs a dummy verification too, so timing does not tell which client names exist. A failure
-increments the three counters (each created with the window as TTL); a success clears the
-pair's counter, and a legacy hash is upgraded and the replacement recorded for the controller.
+increments the three counters (each created with the window as TTL), and a count that just
+reached a limit starts a refusal streak, audited once (:mod:`proxy.refusals`); a success
+clears the pair's counter, and a legacy hash is upgraded and the replacement recorded for the
+controller.
 
 Expiry: a client's credential may list several hashes, each with its expiry
 (:func:`proxy.records.decode_credential`). A token that matches only an expired one is
@@ -56,6 +58,7 @@ from proxy.records import (
     failed_client_key,
     failed_pair_key,
 )
+from proxy.refusals import RefusalStreaks
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +91,9 @@ class Unavailable(AuthFailure):
 class Authenticator:
     def __init__(self, *, redis: Redis, cache: VerifiedCache, context: CryptContext,
                  executor: Executor, limits: LoginLimits, metrics: ProxyMetrics,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 streaks: RefusalStreaks, wall_clock: Callable[[], float] = time.time) -> None:
         self._redis = redis
+        self._streaks = streaks
         self._wall_clock = wall_clock
         self._cache = cache
         self._context = context
@@ -111,10 +115,12 @@ class Authenticator:
         return entry.client
 
     async def authenticate(self, *, deployment_id: str, authorization: str,
-                           credentials: BasicCredentials, address: str) -> str:
+                           credentials: BasicCredentials, address: str,
+                           request_id: str = "") -> str:
         """The verified client name, or an :class:`AuthFailure`.
 
-        ``credentials`` are what ``authorization``, the header as sent, holds.
+        ``credentials`` are what ``authorization``, the header as sent, holds;
+        ``request_id`` names the request in an audit record of a refusal streak it starts.
         """
         key = self._cache.key(deployment_id, authorization)
         entry = self._cache.get(key)
@@ -126,14 +132,15 @@ class Authenticator:
         flight_key = (key, address)
         flight = self._flights.get(flight_key)
         if flight is None:
-            flight = asyncio.create_task(self._check(key, deployment_id, credentials, address))
+            flight = asyncio.create_task(self._check(key, deployment_id, credentials, address,
+                                                     request_id))
             self._flights[flight_key] = flight
             flight.add_done_callback(lambda _: self._flights.pop(flight_key, None))
         # shield: a caller that goes away must not cancel the check others are waiting on.
         return await asyncio.shield(flight)
 
     async def _check(self, key: bytes, deployment_id: str, credentials: BasicCredentials,
-                     address: str) -> str:
+                     address: str, request_id: str) -> str:
         generation = self._cache.generation
         counters = (failed_pair_key(deployment_id, credentials.client, address),
                     failed_address_key(address),
@@ -170,12 +177,19 @@ class Authenticator:
         matched, replacement = await self._match(credentials.token, self._keys(stored_value))
         if matched is None or stored_value is None:
             if complete:
-                await self._count_failure(*counters)
+                counts = await self._count_failure(*counters)
+                if counts is not None:
+                    self._streaks.counted(
+                        deployment_id=deployment_id, client=credentials.client,
+                        address=address, request_id=request_id, pair_failures=counts[0],
+                        address_failures=counts[1])
             self._metrics.auth.labels("rejected").inc()
             raise Unauthenticated("wrong credentials")
         left = None if matched.expires is None else matched.expires - self._wall_clock()
         if left is not None and left <= 0:
             self._metrics.auth.labels("expired").inc()
+            await self._streaks.expired(deployment_id=deployment_id, client=credentials.client,
+                                        address=address, request_id=request_id)
             raise Expired("the token has expired")
         if self._cache.generation == generation:
             self._cache.put(key, deployment_id=deployment_id, client=credentials.client,
@@ -223,16 +237,19 @@ class Authenticator:
             raise Unavailable("credential cannot be checked") from error
         return bool(ok), replacement
 
-    async def _count_failure(self, *counters: str) -> None:
+    async def _count_failure(self, *counters: str) -> list[int] | None:
+        """Count one failure on each counter; their new counts (``None``: not counted)."""
         window = math.ceil(self._limits.window)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for counter in counters:
                     pipe.set(counter, 0, ex=window, nx=True)  # start the window once
                     pipe.incr(counter)
-                await pipe.execute()
+                replies = await pipe.execute()
         except (RedisError, OSError) as error:
             log.warning("could not count a failed login: %s", error)
+            return None
+        return [int(reply) for reply in replies[1::2]]
 
     async def _after_success(self, pair_counter: str, upgrade: HashUpgrade | None) -> None:
         try:

@@ -9,6 +9,9 @@ controller reads too, so one Secret configures both sides of the data plane.
 ``PROXY_CLIENT_IDLE_TIMEOUT`` (75 s), ``_HEADER_TIMEOUT`` (10 s), ``_BODY_TIMEOUT`` (30 s) and
 ``_BODY_MIN_RATE`` (4096 bytes/s).
 
+``audit`` is the audit trail's query window the proxy appends its records to
+(``AUDIT_WINDOW``, ``AUDIT_STREAM_CAP``: names the API reads too, :mod:`proxy.audit`).
+
 The pepper keys the in-process cache of verified credentials. It never leaves the process, so
 a random one per process (the default) is as good as a configured one; set it only to pin it.
 """
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from proxy.audit import AuditSettings
 from proxy.environment import SettingsReader, redacted_repr
 from proxy.hashing import SUPPORTED_SCHEMES
 from proxy.readdeadlines import ReadTimeouts, read_timeouts
@@ -63,6 +67,7 @@ class ProxySettings:
     client_timeouts: ReadTimeouts = field(default_factory=ReadTimeouts)
     access_log: bool = True
     fast_path: bool = True
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
@@ -134,6 +139,7 @@ class ProxySettings:
             client_timeouts=read_timeouts(read, "PROXY"),
             access_log=read.boolean("PROXY_ACCESS_LOG", defaults.access_log),
             fast_path=read.boolean("PROXY_FAST_PATH", defaults.fast_path),
+            audit=AuditSettings.read(read),
         )
         if settings.failed_login_address_limit < settings.failed_login_limit:
             read.problem("PROXY_FAILED_LOGIN_ADDRESS_LIMIT",

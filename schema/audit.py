@@ -44,8 +44,8 @@ class AuditEvent:
         "refusedClientToken, refusedApiToken or lockedOutAddress.")
     target: str = strawberry.field(
         description="What it acted on: deployment/<id>, deployment/<id>/client/<name>, "
-        "group/<name>, instanceType/<name>, apiToken/<id>; ? for an id that was not "
-        "well-formed.")
+        "group/<name>, instanceType/<name>, apiToken/<id>, address/<address> (an address "
+        "locked out); ? for an id that was not well-formed.")
     group: str | None = strawberry.field(
         description="The group of the deployment acted on, when known.")
     outcome: str = strawberry.field(

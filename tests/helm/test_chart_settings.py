@@ -128,6 +128,8 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
     ("api.dataPlaneWait", "4.5", "api", "data_plane_wait", 4.5, ()),
     ("audit.window", "3600", "api", "audit.window", 3600.0, ()),
     ("audit.streamCap", "500", "api", "audit.cap", 500, ()),
+    ("audit.window", "3600", "proxy", "audit.window", 3600.0, ()),
+    ("audit.streamCap", "500", "proxy", "audit.cap", 500, ()),
     ("redis.external.url", '"rediss://cache:6380/1"', "api", "redis_url",
      "rediss://cache:6380/1", ("redis.enabled=false", 'redis.external.url="redis://other"')),
     ("api.defaultEndpointAccess", '\"public\"', "api", "default_access_type", "public", ()),
