@@ -15,7 +15,7 @@ from chartkit import PREFIX, Rendered, containers, env_of, render
 from proxy.metrics import ProxyMetrics
 
 SELECTOR: Final = re.compile(r"(\w+)\{([^}]*)\}")
-MATCHER: Final = re.compile(r"(\w+)\s*=~?\s*\"")
+MATCHER: Final = re.compile(r"(\w+)\s*(?:=~?|!=|!~)\s*\"")
 GROUPING: Final = re.compile(r"by \(([^)]*)\)")
 LABEL_VALUES: Final = re.compile(r"^label_values\((\w+)(?:\{[^}]*\})?, (\w+)\)$")
 
@@ -94,6 +94,21 @@ def test_dashboard_shows_what_the_seed_documents_promise(monitored: Rendered) ->
         assert title in titles
     variables = {variable["name"] for variable in _dashboard(monitored)["templating"]["list"]}
     assert {"deployment", "client"} <= variables
+
+
+def test_dashboard_sets_predictors_side_by_side(monitored: Rendered) -> None:
+    """Per predictor: QPS, traffic share, success, 5xx and latencies, each series a predictor."""
+    dashboard = _dashboard(monitored)
+    panels = {panel["title"]: panel for panel in dashboard["panels"]}
+    for title in ("QPS per predictor", "Traffic share per predictor",
+                  "Success rate per predictor", "5xx per predictor", "Latency per predictor",
+                  "Upstream latency per predictor"):
+        for target in panels[title]["targets"]:
+            assert 'predictor=~"$predictor"' in target["expr"], title
+            assert all("predictor" in group for group in GROUPING.findall(target["expr"])[:1])
+            assert "{{predictor}}" in target["legendFormat"], title
+    variables = {variable["name"] for variable in dashboard["templating"]["list"]}
+    assert "predictor" in variables
 
 
 def test_dashboard_is_labelled_for_the_grafana_sidecar(monitored: Rendered) -> None:
