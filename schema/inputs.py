@@ -205,3 +205,62 @@ class PhDeploymentRollbackInput:
         "The `id` of a history entry's `deployment` (`<id>-<time>`, as `history` gives it)."))
     update_message: str | None = strawberry.field(default=None, description=(
         "A note for the history, after \"rolled back to <time>\"."))
+
+
+PREDICTOR_NAME_HELP = ("The predictor's name: 1 to 16 lowercase letters, digits or inner '-', "
+                       "unique in the deployment; /deployment/<id>@<name>/ reaches it.")
+
+
+@strawberry.input(description=VALIDATION)
+class PhDeploymentPredictorCreateInput:
+    name: str = strawberry.field(description=PREDICTOR_NAME_HELP)
+    model_image: str
+    model_uri: str | None = strawberry.field(name="modelURI", default=None)
+    instance_type: str | None = strawberry.field(
+        default=None, description="An instance type of the group; left out: the primary's.")
+    replicas: int | None = strawberry.field(default=None, description="Left out: 1.")
+    env: JSON | None = strawberry.field(
+        default=None, description="[{name, value}]: this predictor's variables, laid over the "
+        "deployment's env.")
+    image_pull_secret: str | None = None
+    metadata: JSON | None = None
+    model_uri_secret: str | None = strawberry.field(name="modelURISecret", default=None,
+                                                    description=STORAGE_CREDENTIALS_HELP)
+
+
+@strawberry.input(description=VALIDATION)
+class PhDeploymentPredictorUpdateInput:
+    name: str = strawberry.field(description="Which predictor to change.")
+    model_image: str | None = strawberry.UNSET
+    model_uri: str | None = strawberry.field(name="modelURI", default=strawberry.UNSET)
+    instance_type: str | None = strawberry.UNSET
+    replicas: int | None = strawberry.UNSET
+    env: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="[{name, value}]: this predictor's variables, "
+        "laid over the deployment's env.")
+    image_pull_secret: str | None = strawberry.UNSET
+    metadata: JSON | None = strawberry.UNSET
+    model_uri_secret: str | None = strawberry.field(name="modelURISecret",
+                                                    default=strawberry.UNSET,
+                                                    description=STORAGE_CREDENTIALS_HELP)
+
+
+@strawberry.input
+class PhDeploymentPredictorNameInput:
+    name: str
+
+
+@strawberry.input
+class PhDeploymentTrafficShareInput:
+    name: str
+    traffic_percent: int = strawberry.field(description="0 to 100.")
+
+
+@strawberry.input
+class PhDeploymentTrafficInput:
+    split: list[PhDeploymentTrafficShareInput] = strawberry.field(description=(
+        "A share for every predictor of the deployment, integers summing to 100. A predictor "
+        "at 0 keeps running and stays reachable by /deployment/<id>@<name>/."))
+    sticky: bool | None = strawberry.field(default=None, description=(
+        "Route each client (a private deployment's client name, else the caller's address) to "
+        "the same predictor every time; left out: unchanged."))

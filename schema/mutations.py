@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, timedelta
 from typing import Annotated
 
@@ -63,17 +63,19 @@ START_LOCK = "start"
 
 
 def check_start(context: Context, *, deployment_id: str, group_id: str | None,
-                predictor: Predictor, already_running: bool) -> None:
-    """Every rule a (re)started deployment must satisfy, against the caches."""
+                predictors: Iterable[Predictor], already_running: bool) -> None:
+    """Every rule a (re)started deployment must satisfy, against the caches: each predictor's
+    instance type, references and size are checked (a canary counts like the primary)."""
     services = context.services
     store = services.store
     rules.licence_valid(expires=services.settings.license_expires, now=services.clock())
     group = rules.usable_group(store.groups.get(group_id) if group_id else None)
-    instance_type = predictor.instance_type
-    found = rules.usable_instance_type(group, instance_type,
-                                       store.instance_types.get(instance_type))
-    rules.references_allowed(group, predictor, services.settings.sources)
-    rules.within_quota(group, found)
+    for predictor in predictors:
+        instance_type = predictor.instance_type
+        found = rules.usable_instance_type(group, instance_type,
+                                           store.instance_types.get(instance_type))
+        rules.references_allowed(group, predictor, services.settings.sources)
+        rules.within_quota(group, found)
     if not already_running:
         rules.room_to_start(group, store.deployments.values(), deployment_id=deployment_id,
                             licence_limit=services.settings.license_max_deploy)
@@ -163,7 +165,7 @@ class DeploymentMutations:
                              now=now_text(context), settings=services.settings)
         async with services.locks.hold(START_LOCK):
             check_start(context, deployment_id=deployment_id, group_id=data.group_id,
-                        predictor=spec.predictor, already_running=False)
+                        predictors=spec.predictors, already_running=False)
             try:
                 with kube_errors(what=KIND, name=deployment_id):
                     created = await phdeployments.create(
@@ -185,7 +187,8 @@ class DeploymentMutations:
         preview = specs.updated(current.spec, change, user=principal.username, now=now)
         async with context.services.locks.hold(START_LOCK):
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
-                        predictor=preview.predictor, already_running=not current.spec.stop)
+                        predictors=preview.predictors,
+                        already_running=not current.spec.stop)
             before: list[str] = []
             was_public: list[bool] = []
 
@@ -210,7 +213,8 @@ class DeploymentMutations:
         now = now_text(context)
         async with context.services.locks.hold(START_LOCK):
             check_start(context, deployment_id=current.name, group_id=current.spec.group_id,
-                        predictor=current.spec.predictor, already_running=not current.spec.stop)
+                        predictors=current.spec.predictors,
+                        already_running=not current.spec.stop)
             written = await write_spec(context, current.name, lambda fresh: specs.started(
                 fresh.spec, user=principal.username, now=now))
         return present(context, written)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry import UNSET
 
@@ -66,9 +66,20 @@ class Changes:
     predictor: dict[str, Any] = field(default_factory=dict)
 
 
-def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
-    """Validate what an update sends; absent fields are not in the result."""
-    spec: dict[str, Any] = {}
+class PredictorFields(Protocol):
+    """The predictor fields an update input carries (``UNSET``: not sent)."""
+
+    replicas: int | None
+    model_image: str | None
+    model_uri: str | None
+    image_pull_secret: str | None
+    model_uri_secret: str | None
+    instance_type: str | None
+    metadata: Any
+
+
+def predictor_changes(data: PredictorFields, *, settings: ApiSettings) -> dict[str, Any]:
+    """Validate the predictor fields an update sends; absent fields are not in the result."""
     predictor: dict[str, Any] = {}
     if data.replicas is not UNSET and data.replicas is not None:
         predictor["replicas"] = validation.replicas(data.replicas, maximum=settings.max_replicas)
@@ -86,6 +97,13 @@ def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
         predictor["instance_type"] = validation.instance_type(data.instance_type)
     if data.metadata is not UNSET:
         predictor["metadata"] = validation.metadata(data.metadata)
+    return predictor
+
+
+def changes(data: PhDeploymentUpdateInput, *, settings: ApiSettings) -> Changes:
+    """Validate what an update sends; absent fields are not in the result."""
+    spec: dict[str, Any] = {}
+    predictor = predictor_changes(data, settings=settings)
     if data.env is not UNSET:
         spec["env"] = validation.env(data.env)
     if data.name is not UNSET and data.name:  # the resource requires a name: never cleared

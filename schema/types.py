@@ -180,6 +180,59 @@ class InstanceType:
         return cls(id=strawberry.ID(f"{name}-not-found"), name=name)
 
 
+@strawberry.type(description=(
+    "One version of the model a deployment serves. The first is the primary, which the "
+    "deployment's own modelImage, replicas, ... describe (PrimeHub's fields)."))
+class PhDeploymentPredictor:
+    name: str
+    primary: bool
+    model_image: str | None = None
+    model_uri: str | None = strawberry.field(name="modelURI", default=None)
+    instance_type: str | None = strawberry.field(
+        default=None, description="The name of the predictor's instance type.")
+    replicas: int | None = None
+    available_replicas: int | None = None
+    traffic_percent: int = strawberry.field(
+        default=0, description="Its share of the requests to /deployment/<id>/ (0 to 100).")
+    env: list[EnvVar] = strawberry.field(
+        default_factory=list, description="Its own variables, over the deployment's env.")
+    endpoint: str | None = strawberry.field(
+        default=None, description="Its own URL: /deployment/<id>@<name>/api/v1.0/predictions "
+        "(whatever its share).")
+    status: str | None = strawberry.field(
+        default=None, description="Its phase as the controller last saw it (Deploying, "
+        "Deployed, Stopping, Stopped, Failed).")
+    message: str | None = None
+
+
+def _predictors(root: PhDeployment) -> list[PhDeploymentPredictor]:
+    spec = root.spec_view
+    if spec is None:
+        return []
+    weights = spec.weights()
+    observed = root.view.status if root.view is not None else None
+    found = []
+    for index, predictor in enumerate(spec.predictors):
+        seen = observed.of(predictor.name) if observed is not None else None
+        available = seen.available_replicas if seen is not None else None
+        if available is None and index == 0 and root.live:
+            available = root.available_replicas
+        endpoint = None
+        if root.live and root.endpoint:
+            endpoint = root.endpoint.replace(f"/deployment/{root.deployment_id}/",
+                                             f"/deployment/{root.deployment_id}@"
+                                             f"{predictor.name}/", 1)
+        found.append(PhDeploymentPredictor(
+            name=predictor.name, primary=index == 0, model_image=predictor.model_image,
+            model_uri=predictor.model_uri, instance_type=predictor.instance_type,
+            replicas=predictor.replicas, available_replicas=available,
+            traffic_percent=weights[predictor.name],
+            env=[EnvVar(name=item.name, value=item.value) for item in predictor.env],
+            endpoint=endpoint, status=seen.phase if seen is not None else None,
+            message=seen.message if seen is not None else None))
+    return found
+
+
 @strawberry.type
 class HistoryItem:
     time: str | None = None
@@ -222,6 +275,12 @@ class PhDeployment:
     recorded: strawberry.Private[tuple[views.HistoryEntry, ...]] = ()
     live: strawberry.Private[bool] = True
     view: strawberry.Private[views.PhDeployment | None] = None  # the live resource, if any
+    spec_view: strawberry.Private[views.DeploymentSpec | None] = None
+    sticky: bool | None = strawberry.field(default=None, description=(
+        "Each client reaches the same predictor every time (setPhDeploymentTraffic sets it)."))
+    predictors: list[PhDeploymentPredictor] = strawberry.field(
+        resolver=_predictors, description=("The versions of the model it serves, primary "
+                                           "first, with their shares of the requests."))
     failure: DeploymentFailure | None = strawberry.field(
         resolver=_failure, description=("Why the deployment failed and what to do, while "
                                         "its status is `Failed`; null otherwise."))
@@ -273,7 +332,7 @@ class PhDeployment:
             endpoint_clients=[PhDeploymentClient(name=name, deployment_id=deployment_id)
                               for name in spec.endpoint.clients],
             deployment_id=deployment_id, instance_type_name=predictor.instance_type,
-            recorded=recorded, live=live, view=view)
+            recorded=recorded, live=live, view=view, spec_view=spec, sticky=spec.sticky)
 
     @strawberry.field
     def instance_type(self, info: Info) -> InstanceType | None:

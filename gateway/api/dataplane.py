@@ -19,6 +19,9 @@ The wait polls (a few milliseconds at first, backing off), which costs a handful
 round trips per mutation and needs no subscription kept open in every API replica. Redis
 being unreachable counts as "not yet" until the deadline: the error then names it.
 
+A promotion waits the same way for a route (:meth:`DataPlane.routed`): until the published
+route of the deployment satisfies a condition (everything to the promoted predictor).
+
 The same connection reads the proxies' usage counters for a client's ``lastUsedAt``
 (:func:`proxy.usage.last_used`).
 """
@@ -26,13 +29,21 @@ The same connection reads the proxies' usage counters for a client's ``lastUsedA
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from proxy.records import ROUTES_KEY, RecordError, clients_key, decode_credential
+from proxy.records import (
+    ROUTES_KEY,
+    RecordError,
+    Route,
+    clients_key,
+    decode_credential,
+    decode_route,
+)
 from proxy.usage import last_used
 
 FIRST_POLL: Final = 0.005
@@ -76,6 +87,31 @@ class DataPlane:
                                 not routed and settled()):
                             return
                         problem = "the controller has not published them"
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, LAST_POLL)
+        except TimeoutError:
+            raise NotConfirmed(f"{problem} within {self._wait:g} s") from None
+
+    async def routed(self, deployment_id: str, accept: Callable[[Route], bool], *,
+                     settled: Callable[[], bool]) -> None:
+        """Return once the published route of the deployment satisfies ``accept``, or there is
+        none and ``settled()`` says none is coming; :class:`NotConfirmed` otherwise."""
+        delay = FIRST_POLL
+        problem = "the controller has not published the route"
+        try:
+            async with asyncio.timeout(self._wait):
+                while True:
+                    try:
+                        raw = await self._redis.hget(ROUTES_KEY, deployment_id)
+                    except (RedisError, OSError) as error:
+                        problem = f"Redis cannot be reached ({type(error).__name__})"
+                    else:
+                        if raw is None and settled():
+                            return
+                        with contextlib.suppress(RecordError):
+                            if raw is not None and accept(decode_route(deployment_id, raw)):
+                                return
+                        problem = "the controller has not published the route"
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, LAST_POLL)
         except TimeoutError:

@@ -50,6 +50,9 @@ Settings (``MODEL_GATEWAY_`` + name):
   controller has published the token's hash there (read your writes for tokens).
 - ``API_DATA_PLANE_WAIT``: the longest such a mutation waits for that publish before it
   fails with ``SERVICE_UNAVAILABLE`` (10 s).
+- ``API_PROMOTE_DRAIN``: how long ``promotePhDeploymentPredictor`` lets requests already sent
+  to the other predictors finish, once the proxies route everything to the promoted one,
+  before it removes them (10 s; set it above the model's longest request).
 - ``AUDIT_WINDOW``, ``AUDIT_STREAM_CAP``: how long ``auditEvents`` can find a record (604800 s,
   7 days) and the most records it keeps (100000); the proxy reads the same two. The API
   appends its audit records to that Redis stream (the only thing it writes there); the log
@@ -110,6 +113,7 @@ class ApiSettings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_password: str | None = field(default=None, repr=False)
     data_plane_wait: float = 10.0
+    promote_drain: float = 10.0
     model_uri_schemes: tuple[str, ...] | None = None  # None: every scheme of ``sources``
     sources: Sources = field(default_factory=Sources)
     license_max_deploy: int | None = None
@@ -164,6 +168,8 @@ class ApiSettings:
             redis_password=read.optional_text("REDIS_PASSWORD"),
             data_plane_wait=read.seconds("API_DATA_PLANE_WAIT", defaults.data_plane_wait,
                                          minimum=0.1, maximum=300),
+            promote_drain=read.seconds("API_PROMOTE_DRAIN", defaults.promote_drain, minimum=0,
+                                       maximum=600),
             model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), sources,
                                        problems),
             sources=sources,
