@@ -4,8 +4,8 @@
  * path names.
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
-import { messageOf, onSignedOut, query } from "./api/client";
-import { currentSession, signOut, type Session } from "./api/session";
+import { messageOf, onSignedOut, query, takeFirst } from "./api/client";
+import { currentSession, signOut, takeFirstSession, type Session } from "./api/session";
 import type { Me } from "./api/types";
 import { ApiTokensPage } from "./pages/admin/ApiTokensPage";
 import { GroupsPage } from "./pages/admin/GroupsPage";
@@ -26,8 +26,15 @@ type Phase =
   | { kind: "failed"; message: string }
   | { kind: "ready"; session: Session; me: Me };
 
+/** Ready at once when the page came with the session and `me` inside (see main.tsx). */
+function firstPhase(): Phase {
+  const me = takeFirst<{ me: Me }>("Me");
+  const session = me === undefined ? null : takeFirstSession();
+  return session !== null && me !== undefined ? { kind: "ready", session, me: me.me } : { kind: "loading" };
+}
+
 export function App() {
-  const [phase, setPhase] = useState<Phase>({ kind: "loading" });
+  const [phase, setPhase] = useState<Phase>(firstPhase);
   const load = useCallback(async (): Promise<void> => {
     try {
       // Both at once: a signed-out browser's `me` fails, and is then ignored.
@@ -44,7 +51,7 @@ export function App() {
     }
   }, []);
   useEffect(() => {
-    void load();
+    if (phase.kind === "loading") void load();
     return onSignedOut(() => setPhase({ kind: "signed-out" }));
   }, [load]);
 

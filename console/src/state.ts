@@ -1,6 +1,7 @@
 /**
  * What every page knows: who is signed in (`me`, with their groups) and which group is
- * selected. The group choice is remembered in localStorage (a group id, never a secret).
+ * selected. The group choice is remembered in the `mg_group` cookie (a group id, never a
+ * secret), so the server can put that group's deployments into the first page it serves.
  */
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -21,20 +22,18 @@ export function useApp(): AppState {
   return state;
 }
 
-const GROUP_KEY = "model-gateway.group";
+const GROUP_COOKIE = "mg_group";
+const YEAR_S = 365 * 24 * 3600;
 
 export function rememberedGroup(): string | null {
-  try {
-    return localStorage.getItem(GROUP_KEY);
-  } catch {
-    return null;
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === GROUP_COOKIE) return decodeURIComponent(value.join("="));
   }
+  return null;
 }
 
 export function rememberGroup(id: string): void {
-  try {
-    localStorage.setItem(GROUP_KEY, id);
-  } catch {
-    // storage refused (private mode): the choice lasts for this page only
-  }
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${GROUP_COOKIE}=${encodeURIComponent(id)}; Path=/; Max-Age=${YEAR_S}; SameSite=Strict${secure}`;
 }

@@ -15,6 +15,10 @@ Rules, in order, for a GET that no API route took:
 3. a path whose last segment looks like a file name (has a dot) and does not exist: 404;
 4. anything else is a console page: ``index.html`` (the app routes in the browser).
 
+For a signed-in browser the server hands a console page to :mod:`gateway.api.firstpage`,
+which puts the page's first data into it (:meth:`Console.personal_page`): that answer is the
+user's own, so it is never stored by a cache (``no-store``) and is compressed per request.
+
 Every answer carries a strict Content-Security-Policy: scripts, styles, images, fonts and
 connections from this origin only, nothing inline, no frames. GraphiQL's page
 (``graphiql.html``, served on ``GET /graphql`` when enabled) also needs inline styles, fonts
@@ -27,6 +31,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
+import zlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -38,6 +44,7 @@ import gateway
 PACKAGED: Final = Path(gateway.__file__).resolve().parent / "console_dist"
 INDEX: Final = "index.html"
 GRAPHIQL: Final = "graphiql.html"
+OPERATIONS: Final = "operations.graphql"  # the console's GraphQL operations, copied by the build
 RESERVED: Final = ("api/", "auth/", "logs/", "graphql", "healthz", "readyz", "metrics")
 CSP: Final = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
               "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -49,6 +56,7 @@ SECURITY_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy
 _COMPRESSIBLE: Final = ("text/", "application/javascript", "application/json", "image/svg+xml",
                         "application/manifest+json", "application/wasm")
 _MIN_GZIP: Final = 256
+_GZIP_WINDOW: Final = 16 + zlib.MAX_WBITS  # a gzip stream (header and trailer), not raw zlib
 _NOT_BUILT: Final = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Console not built</title></head>
 <body><main><h1>The console is not part of this installation</h1>
@@ -99,6 +107,18 @@ class Console:
     def built(self) -> bool:
         return INDEX in self._files
 
+    @property
+    def operations(self) -> str | None:
+        """The text of the console's GraphQL operations, when the build has them."""
+        found = self._files.get(OPERATIONS)
+        return None if found is None else found.body.decode()
+
+    def is_page(self, path: str) -> bool:
+        """True when ``path`` (without its leading slash) is answered with the console's page
+        (rule 4 of the module docstring)."""
+        return self.built and not path.startswith(RESERVED) and path not in self._files \
+            and "." not in path.rsplit("/", 1)[-1]
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         if path.startswith(RESERVED):
@@ -109,6 +129,34 @@ class Console:
                 raise web.HTTPNotFound(text=f"no file /{path} in the console\n")
             return self.page(request, INDEX)
         return self._respond(request, found)
+
+    async def personal_page(self, request: web.Request,
+                            data: Awaitable[bytes]) -> web.StreamResponse:
+        """The console's page for one user, with ``data`` (a data block, already escaped for
+        HTML) before ``</body>``: not cacheable, compressed (level 6) when accepted.
+
+        Everything before the data is sent at once, so the browser fetches the scripts and
+        styles while the server is still working out the data; the scripts (modules) run only
+        once the page has arrived whole.
+        """
+        page = self._files[INDEX].body
+        end = page.rfind(b"</body>")
+        head, tail = (page[:end], page[end:]) if end >= 0 else (page, b"")
+        response = web.StreamResponse(headers={
+            "Content-Type": self._files[INDEX].content_type, "Cache-Control": "no-store",
+            "Vary": "Accept-Encoding, Cookie", "Content-Security-Policy": CSP,
+            **SECURITY_HEADERS})
+        packer = zlib.compressobj(6, zlib.DEFLATED, _GZIP_WINDOW) if _accepts_gzip(request) \
+            else None
+        if packer is not None:
+            response.headers["Content-Encoding"] = "gzip"
+        await response.prepare(request)
+        await response.write(head if packer is None
+                             else packer.compress(head) + packer.flush(zlib.Z_SYNC_FLUSH))
+        rest = await data + tail
+        await response.write(rest if packer is None else packer.compress(rest) + packer.flush())
+        await response.write_eof()
+        return response
 
     def page(self, request: web.Request, name: str) -> web.Response:
         """One of the console's pages (``index.html``, ``graphiql.html``), or a page saying

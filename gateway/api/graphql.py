@@ -15,7 +15,10 @@ this subclass adds what PrimeHub's clients need and what the product promises:
   the answer stays PrimeHub's ``NOT_AUTH`` error, and with an API token that expired it is
   ``UNAUTHENTICATED`` saying so (the context carries the reason);
 - GraphiQL from the console's own build (:mod:`gateway.api.console`), never strawberry's
-  page, which loads its scripts from a CDN.
+  page, which loads its scripts from a CDN;
+- :meth:`ApiView.run_console_query`: one of the console's own named queries (the built
+  ``operations.graphql``), run in-process for a caller, so the console's first page can carry
+  its first answers (:mod:`gateway.api.firstpage`) exactly as a POST would have returned them.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import OperationDefinitionNode, OperationType, parse, print_ast
+from graphql.utilities import separate_operations
 from passlib.context import CryptContext
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
@@ -79,6 +85,7 @@ class ApiView(GraphQLView[Context, None]):
         self._services = services
         self._auth = auth
         self._console = console
+        self._queries = _console_queries(console.operations)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         found = await self._auth.identify(request.headers)
@@ -88,6 +95,21 @@ class ApiView(GraphQLView[Context, None]):
         request[CALLER] = Caller(found) if not isinstance(found, Refused) else Caller(
             None, refused=found.reason)
         return await super().__call__(request)
+
+    async def run_console_query(self, *, principal: Principal, name: str,
+                                variables: dict[str, Any],
+                                request_id: str) -> dict[str, Any] | None:
+        """The ``data`` of the console's query ``name`` for ``principal``, or None when the
+        build has no such query or the answer has errors (the page then asks for itself, and
+        shows the error as it would have anyway)."""
+        document = self._queries.get(name)
+        if document is None:
+            return None
+        result = await self.schema.execute(
+            document, variable_values=variables, operation_name=name,
+            context_value=Context(services=self._services, principal=principal,
+                                  request_id=request_id))
+        return None if result.errors or result.data is None else dict(result.data)
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         return self._console.page(request, GRAPHIQL)
@@ -119,6 +141,19 @@ class ApiView(GraphQLView[Context, None]):
         return GraphQLRequestData(query=query, variables=variables,
                                   operation_name=operation if isinstance(operation, str) else None,
                                   extensions=None)
+
+
+def _console_queries(text: str | None) -> dict[str, str]:
+    """The console's named queries (each with the fragments it spreads), by name."""
+    if text is None:
+        return {}
+    queries = {}
+    for name, document in separate_operations(parse(text)).items():
+        operation = next(definition for definition in document.definitions
+                         if isinstance(definition, OperationDefinitionNode))
+        if operation.operation is OperationType.QUERY:
+            queries[name] = print_ast(document)
+    return queries
 
 
 def graphql_view(*, settings: ApiSettings, store: Store, kube: Kube, auth: Authenticator,

@@ -6,7 +6,8 @@ shows GraphiQL when enabled), the log endpoint (all of them open to the configur
 origins, :mod:`gateway.api.cors`), the console's sign-in under ``/auth/``, ``/healthz`` (the
 process serves), ``/readyz`` (every watch cache has loaded; until then GraphQL answers 503
 rather than "not found" from an empty cache), ``/metrics``, and last the console itself at
-``/`` and every path no other route took.
+``/`` and every path no other route took (a signed-in browser's console page carries its
+first data: :mod:`gateway.api.firstpage`).
 
 Lifetime: one ``cleanup_ctx`` block holds the data plane's Redis client (connected on first
 use, so the API starts and serves reads without Redis; the API only reads the data plane) and
@@ -36,6 +37,7 @@ from gateway.api.auth import Authenticator
 from gateway.api.console import Console
 from gateway.api.csrf import guard
 from gateway.api.dataplane import DataPlane
+from gateway.api.firstpage import FirstPage
 from gateway.api.graphql import ApiView, graphql_view
 from gateway.api.logs import LogEndpoint
 from gateway.api.metrics import Metrics
@@ -59,6 +61,7 @@ VIEW = web.AppKey("view", ApiView)
 LOGS = web.AppKey("logs", LogEndpoint)
 SIGNIN = web.AppKey("signin", SignIn)
 CONSOLE = web.AppKey("console", Console)
+FIRST_PAGE = web.AppKey("first_page", FirstPage)
 DATA_PLANE = web.AppKey("data_plane", DataPlane)
 AUDIT = web.AppKey("audit", AuditTrail)
 AUDIT_WINDOW = web.AppKey("audit_window", AuditWindow)
@@ -101,6 +104,9 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
         app[SIGNIN] = SignIn(kube=kube, store=store, auth=auth, settings=settings,
                              hashing=hashing)
+        app[FIRST_PAGE] = FirstPage(console=app[CONSOLE], auth=auth,
+                                    describe=app[SIGNIN].describe,
+                                    run_query=app[VIEW].run_console_query)
         store.start()
         try:
             yield
@@ -134,7 +140,9 @@ async def _link(request: web.Request) -> web.StreamResponse:
 
 
 async def _console(request: web.Request) -> web.StreamResponse:
-    return await request.app[CONSOLE].handle(request)
+    if not request.app[STORE].synced:  # no first data from caches still loading
+        return await request.app[CONSOLE].handle(request)
+    return await request.app[FIRST_PAGE].handle(request)
 
 
 async def _healthz(_request: web.Request) -> web.Response:

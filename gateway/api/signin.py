@@ -95,14 +95,14 @@ class SignIn:
         principal = await self._auth.authenticate(request.headers)
         if principal is None:
             return _json({"signedIn": False})
-        return _json(self._describe(principal))
+        return _json(self.describe(principal))
 
     async def sign_in(self, request: web.Request) -> web.Response:
         token = await _token_of(request)
         principal = await self._auth.authenticate({"Authorization": f"Bearer {token}"})
         if principal is None:
             return _problem(401, "That token is not valid: it is wrong, expired or revoked.")
-        response = _json(self._describe(dataclasses.replace(principal, via="session")))
+        response = _json(self.describe(dataclasses.replace(principal, via="session")))
         await self._start(request, response, principal)
         return response
 
@@ -133,7 +133,8 @@ class SignIn:
 
     # -- sessions ----------------------------------------------------------------------------
 
-    def _describe(self, principal: Principal) -> dict[str, object]:
+    def describe(self, principal: Principal) -> dict[str, object]:
+        """The answer of ``GET /auth/session`` for a signed-in ``principal``."""
         groups = principal.groups if principal.groups is not None else \
             self._store.groups_of(principal.username)
         return {"signedIn": True, "username": principal.username, "admin": principal.admin,

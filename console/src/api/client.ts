@@ -97,6 +97,31 @@ async function post(name: QueryName | MutationName,
 const EARLY_FOR_MS = 5000;
 const early = new Map<string, { started: number; result: Promise<unknown> }>();
 
+/** A query answered before the page asked: by the server, inside the page (see main.tsx). */
+export interface FirstAnswer {
+  name: QueryName;
+  variables: Record<string, unknown>;
+  data: unknown;
+}
+
+const firstAnswers = new Map<string, unknown>();
+
+/** Take the server's answers as the results of the page's first queries. */
+export function seedAnswers(answers: FirstAnswer[]): void {
+  for (const answer of answers) firstAnswers.set(answer.name + JSON.stringify(answer.variables), answer.data);
+}
+
+/**
+ * The server's answer to a query, if the page came with one (taken: asked again, the query
+ * goes to the API). Synchronous, so the first render can draw it at once.
+ */
+export function takeFirst<T>(name: QueryName, variables: Record<string, unknown> = {}): T | undefined {
+  const key = name + JSON.stringify(variables);
+  const found = firstAnswers.get(key);
+  firstAnswers.delete(key);
+  return found as T | undefined;
+}
+
 /**
  * Start a query before the page asks for it (at start-up, in parallel with the session
  * check), so the first page does not wait for one request after another. The next
@@ -110,6 +135,8 @@ export function prefetch(name: QueryName, variables: Record<string, unknown> = {
 
 /** Run a query; the result is the `data` object. */
 export function query<T>(name: QueryName, variables: Record<string, unknown> = {}): Promise<T> {
+  const first = takeFirst<T>(name, variables);
+  if (first !== undefined) return Promise.resolve(first);
   const key = name + JSON.stringify(variables);
   const started = early.get(key);
   early.delete(key);
@@ -125,6 +152,7 @@ export function mutate<T>(name: MutationName, variables: Record<string, unknown>
 }
 
 let socket: Client | null = null;
+const connectedListeners = new Set<Listener>();
 
 function connection(): Client {
   if (socket === null) {
@@ -135,6 +163,13 @@ function connection(): Client {
       lazyCloseTimeout: 3000,
       retryAttempts: Number.MAX_SAFE_INTEGER,
       shouldRetry: () => true,
+      on: {
+        // The client sends waiting subscriptions right after this event, in the same task:
+        // a listener runs one task later, once they are on the wire.
+        connected: () => {
+          setTimeout(() => connectedListeners.forEach((listener) => listener()), 0);
+        },
+      },
     });
   }
   return socket;
@@ -143,12 +178,22 @@ function connection(): Client {
 export interface Subscription<T> {
   next(data: T): void;
   error?(failure: RequestFailed): void;
+  /**
+   * Called when the subscription has been sent over a newly opened (or reopened) connection:
+   * changes from then on arrive as events; anything read before may have missed some. Not
+   * called when the connection was already open (the subscription is sent at once).
+   */
+  live?(): void;
 }
 
 /** Subscribe to one named subscription; returns the function that ends it. */
 export function subscribe<T>(name: SubscriptionName, variables: Record<string, unknown>,
                              sink: Subscription<T>): () => void {
-  return connection().subscribe<T>(
+  // Over an open connection the subscription is on the wire at once, before anything the
+  // caller reads next; otherwise `live` says when it is.
+  const live = sink.live;
+  if (live !== undefined) connectedListeners.add(live);
+  const stop = connection().subscribe<T>(
     { query: documentFor(name), variables, operationName: name },
     {
       next: (result) => {
@@ -166,4 +211,8 @@ export function subscribe<T>(name: SubscriptionName, variables: Record<string, u
       complete: () => undefined,
     },
   );
+  return () => {
+    if (live !== undefined) connectedListeners.delete(live);
+    stop();
+  };
 }

@@ -14,8 +14,24 @@ export interface Session {
 
 const JSON_HEADERS = { "Content-Type": "application/json", [CSRF_HEADER]: "1" };
 
+let first: Session | null = null;
+
+/** The session the server put into the page (see main.tsx). */
+export function seedSession(session: Session): void {
+  first = session;
+}
+
+/** The session the server put into the page, taken (the next check asks the API). */
+export function takeFirstSession(): Session | null {
+  const session = first;
+  first = null;
+  return session;
+}
+
 /** The current session, or null when signed out. */
 export async function currentSession(): Promise<Session | null> {
+  const seeded = takeFirstSession();
+  if (seeded !== null) return seeded;
   const response = await fetch("/auth/session", { credentials: "same-origin" });
   if (response.status === 401) return null;
   if (!response.ok) throw new Error(`The API answered ${response.status} for the session.`);
