@@ -6,7 +6,9 @@ PrimeHub deployments speak Seldon's REST protocol, so the demo model does too:
 echoes the data back, with the shape it measured and, in ``meta.tags``, the
 ``X-Forwarded-User`` the proxy set, so a quickstart can show who called. Health routes
 (``/health/ping``, ``/health/status``, ``/ready``, ``/live``) answer as Seldon's do. Every
-request appends a line to the pod's ``model`` container log.
+request appends a line to the pod's ``model`` container log. A prediction request with a
+``X-Demo-Delay: <seconds>`` header (0 to 10) is answered that much later, to see what slow
+models do to timeouts, draining and promotion.
 
 :class:`DemoModelRuntime` is the local cluster's container runtime in dev mode: one server per
 pod, bound to the pod IP and the model container's port, stopped with the pod.
@@ -14,6 +16,7 @@ pod, bound to the pod IP and the model container's port, stopped with the pod.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 MODEL_CONTAINER = "model"
 DEFAULT_PORT = 9000
+DELAY_HEADER = "X-Demo-Delay"
+MAX_DELAY = 10.0
 LogLine = Callable[[str, str, str], None]  # (namespace, pod, line)
 
 
@@ -57,12 +62,23 @@ def predict(payload: Any, *, caller: str | None) -> dict[str, Any]:
     return {"data": output, "meta": {"tags": tags}}
 
 
+def delay(value: str | None) -> float:
+    """The seconds a request asked to be delayed by (``ValueError`` for anything but 0-10)."""
+    if value is None:
+        return 0.0
+    seconds = float(value)
+    if not 0 <= seconds <= MAX_DELAY:
+        raise ValueError(f"{DELAY_HEADER} must be 0 to {MAX_DELAY:g} seconds")
+    return seconds
+
+
 def model_app(*, pod: str, write_log: Callable[[str], None]) -> web.Application:
     """The demo model's HTTP application for one pod."""
 
     async def predictions(request: web.Request) -> web.Response:
         caller = request.headers.get("X-Forwarded-User")
         try:
+            await asyncio.sleep(delay(request.headers.get(DELAY_HEADER)))
             result = predict(await request.json(), caller=caller)
         except (ValueError, json.JSONDecodeError) as error:
             write_log(f"{request.method} {request.path} 400 ({error})")

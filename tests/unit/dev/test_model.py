@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.dev.model import model_port, predict, shape_of
+from gateway.dev.model import delay, model_port, predict, shape_of
 
 
 def test_ndarray_is_echoed_with_its_shape_and_caller() -> None:
@@ -40,3 +40,13 @@ def test_model_port_comes_from_the_model_container() -> None:
                                    {"name": "model", "ports": [{"containerPort": 8080}]}]}}
     assert model_port(pod) == 8080
     assert model_port({"spec": {"containers": [{"name": "model"}]}}) == 9000
+
+
+def test_a_request_may_ask_to_be_answered_later() -> None:
+    """X-Demo-Delay is 0 to 10 seconds; anything else (negative, too long, not a number,
+    NaN) is refused."""
+    assert delay(None) == 0.0
+    assert delay("0.25") == 0.25
+    for bad in ("-1", "10.5", "soon", "nan"):
+        with pytest.raises(ValueError, match=r"X-Demo-Delay|could not convert"):
+            delay(bad)
