@@ -126,6 +126,7 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
     ("api.maxTokens", "500", "api", "max_tokens", 500, ()),
     ("api.maxReplicas", "7", "api", "max_replicas", 7, ()),
     ("api.dataPlaneWait", "4.5", "api", "data_plane_wait", 4.5, ()),
+    ("api.promoteDrain", "2.5", "api", "promote_drain", 2.5, ()),
     ("audit.window", "3600", "api", "audit.window", 3600.0, ()),
     ("audit.streamCap", "500", "api", "audit.cap", 500, ()),
     ("audit.window", "3600", "proxy", "audit.window", 3600.0, ()),
