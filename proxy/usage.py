@@ -5,7 +5,8 @@ trip, so usage costs Redis one write per active client per interval, not one per
 A flush that fails (Redis down) puts its counts back to be retried, so counts are delayed,
 not lost, unless the process dies first. ``last_used`` only moves forward, whatever the order
 in which several proxies flush. :func:`last_used` is the reading side (the API's
-``lastUsedAt``).
+``lastUsedAt``). The API records its own API tokens' use with the same recorder under other
+keys (``key``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Final, TypeAlias
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -40,12 +41,16 @@ async def last_used(redis: Redis, deployment_id: str, client: str) -> float | No
     return None if raw is None else float(raw)
 
 
+UsageKey: TypeAlias = Callable[[str, str], str]
+
+
 class UsageRecorder:
     def __init__(self, *, redis: Redis, interval: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, key: UsageKey = usage_key) -> None:
         self._redis = redis
         self._interval = interval
         self._clock = clock
+        self._key = key
         self._pending: dict[tuple[str, str], tuple[int, float]] = {}
         self._script = redis.register_script(_ADD_USAGE)
 
@@ -62,7 +67,7 @@ class UsageRecorder:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for (deployment_id, client), (count, last_used) in batch.items():
-                    await self._script(keys=[usage_key(deployment_id, client)],
+                    await self._script(keys=[self._key(deployment_id, client)],
                                        args=[count, f"{last_used:.3f}"], client=pipe)
                 await pipe.execute()
         except (RedisError, OSError) as error:

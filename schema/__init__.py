@@ -1,8 +1,10 @@
 """The GraphQL schema: PrimeHub's model-deployment contract plus additive admin operations.
 
 :func:`build_schema` assembles it with its guards: a query depth limit, a document size (token)
-limit, and masking of unexpected errors. ``python -m schema`` prints the SDL; the committed
-copy is ``schema/schema.graphql`` and a test fails when the two differ.
+limit, and masking of unexpected errors. Every mutation field carries the audit trail's
+extension and, inside it, the token scope check (:mod:`schema.scoping`). ``python -m schema``
+prints the SDL; the committed copy is ``schema/schema.graphql`` and a test fails when the two
+differ.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext
 
 from schema.admin import AdminMutations, AdminQueries
+from schema.apitokens import TokenMutations, TokenQueries
 from schema.assigned import SecretQueries
 from schema.audit import AuditQueries
 from schema.auditing import audited
@@ -30,18 +33,21 @@ from schema.licensing import LicenseQueries
 from schema.masking import MaskUnexpected, log_unexpected
 from schema.mutations import DeploymentMutations
 from schema.queries import DeploymentQueries
+from schema.scoping import scoped
 from schema.subscriptions import Subscription
 from schema.versions import VersionMutations
 
 
 @strawberry.type
-class Query(DeploymentQueries, LicenseQueries, SecretQueries, AdminQueries, AuditQueries):
+class Query(DeploymentQueries, LicenseQueries, SecretQueries, AdminQueries, AuditQueries,
+            TokenQueries):
     pass
 
 
 @audited  # every mutation, present and future, writes one audit record per call
+@functools.partial(scoped, admin=AdminMutations)  # and needs its token scope (innermost)
 @strawberry.type
-class Mutation(DeploymentMutations, VersionMutations, AdminMutations):
+class Mutation(DeploymentMutations, VersionMutations, AdminMutations, TokenMutations):
     pass
 
 

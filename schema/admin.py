@@ -1,14 +1,14 @@
-"""Admin operations (additive to PrimeHub's contract): groups, instance types, API tokens.
+"""Admin operations (additive to PrimeHub's contract): groups and instance types.
 
-Every field here requires an admin caller (``NOT_AUTH`` otherwise). Reads come from the watch
-caches; writes are optimistic read-modify-writes that return once the cache has caught up.
-Sizes are in PrimeHub's units: CPU in cores, memory in (decimal) gigabytes, whole GPUs.
-An API token's plain value is returned by ``createApiToken`` once; only its hash is stored.
+Every field here requires an admin caller (``NOT_AUTH`` otherwise), and every mutation here a
+token with the ``admin`` scope (:mod:`schema.scoping` reads this class's fields for that). Reads
+come from the watch caches; writes are optimistic read-modify-writes that return once the cache
+has caught up. Sizes are in PrimeHub's units: CPU in cores, memory in (decimal) gigabytes,
+whole GPUs. API tokens are :mod:`schema.apitokens`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -16,9 +16,7 @@ import strawberry
 from strawberry import UNSET
 
 from gateway.api.readback import caught_up
-from gateway.api.tokens import new_api_token
-from gateway.kube import apitokens, groups, instancetypes
-from gateway.kube.apitokens import ApiToken as TokenView
+from gateway.kube import groups, instancetypes
 from gateway.kube.errors import AlreadyExists
 from gateway.kube.groups import GroupSpec, Quota
 from gateway.kube.instancetypes import InstanceTypeSpec, Toleration
@@ -28,7 +26,6 @@ from schema import permissions, validation
 from schema.context import Context, Info
 from schema.errors import BadUserInput, ResourceNotFound, kube_errors
 from schema.inputs import (
-    ApiTokenCreateInput,
     GroupCreateInput,
     GroupUpdateInput,
     InstanceTypeCreateInput,
@@ -36,7 +33,7 @@ from schema.inputs import (
     TolerationInput,
     WhereIdInput,
 )
-from schema.types import ApiToken, ApiTokenCreateResponse, Group, InstanceType
+from schema.types import Group, InstanceType
 
 T = TypeVar("T")
 
@@ -200,14 +197,6 @@ class AdminQueries:
             info.context.services.store.instance_types.get(where.id), "instance type",
             where.id))
 
-    @strawberry.field
-    def api_tokens(self, info: Info) -> list[ApiToken]:
-        permissions.admin(info.context)
-        found = [view for view in info.context.services.store.tokens.values()
-                 if not view.session]  # console sessions are not tokens anyone issued
-        return [ApiToken.from_view(view)
-                for view in sorted(found, key=lambda view: (view.username, view.created))]
-
 
 @strawberry.type
 class AdminMutations:
@@ -315,36 +304,3 @@ class AdminMutations:
                                        name=where.id)
         await caught_up(services.store.instance_types, where.id, None)
         return InstanceType.from_view(current)
-
-    @strawberry.mutation
-    async def create_api_token(self, info: Info,
-                               data: ApiTokenCreateInput) -> ApiTokenCreateResponse:
-        context = info.context
-        permissions.admin(context)
-        services = context.services
-        now = services.clock()
-        token_id, token = new_api_token()
-        view = TokenView(id=token_id, username=validation.username(data.username),
-                         admin=data.admin, created=now,
-                         expires=validation.future_time(data.expires_at, now),
-                         description=validation.line(data.description, field="description"),
-                         hash=await asyncio.to_thread(services.hashing.hash, token))
-        with kube_errors(what="api token", name=token_id):
-            created = await apitokens.create(services.kube, namespace=services.namespace,
-                                             token=view)
-        await caught_up(services.store.tokens, apitokens.secret_name(token_id),
-                         created.resource_version)
-        return ApiTokenCreateResponse(token=token, api_token=ApiToken.from_view(created))
-
-    @strawberry.mutation
-    async def revoke_api_token(self, info: Info, where: WhereIdInput) -> ApiToken:
-        context = info.context
-        permissions.admin(context)
-        services = context.services
-        current = _found(services.store.tokens.get(apitokens.secret_name(where.id)),
-                         "api token", where.id)
-        with kube_errors(what="api token", name=where.id):
-            await apitokens.delete(services.kube, namespace=services.namespace,
-                                   token_id=where.id)
-        await caught_up(services.store.tokens, apitokens.secret_name(where.id), None)
-        return ApiToken.from_view(current)

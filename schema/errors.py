@@ -54,12 +54,6 @@ class Unauthenticated(ApiError):
 class Forbidden(ApiError):
     code = "FORBIDDEN"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        if field is None:
-            super().__init__(message)
-        else:
-            super().__init__(f"{field}: {message}", field=field)
-
 
 class ResourceNotFound(ApiError):
     code = "RESOURCE_NOT_FOUND"

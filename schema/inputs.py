@@ -192,11 +192,28 @@ class InstanceTypeUpdateInput:
 
 @strawberry.input(description=VALIDATION)
 class ApiTokenCreateInput:
-    username: str
-    admin: bool = False
+    username: str = strawberry.field(description="The user the token acts as. Only an admin "
+                                     "token issues tokens for somebody else.")
+    admin: bool = strawberry.field(default=False, description="Whether the token's user is "
+                                   "an admin; only an admin token issues such a token.")
     expires_at: str | None = strawberry.field(
-        default=None, description="When the token stops working (ISO 8601); null: never.")
-    description: str | None = None
+        default=None, description="When the token stops working (ISO 8601, in the future; "
+        "without a zone, UTC); null: never.")
+    description: str | None = strawberry.field(default=None, description="What the token is "
+                                               "for (one line).")
+    scopes: list[str] | None = strawberry.field(
+        default=None, description="What the token may do: read, deployments:write or admin "
+        "(each includes the ones before it). Never more than the issuing token has (FORBIDDEN "
+        "naming scopes), and admin only for an admin token. Null: the most the issuer may "
+        "give, admin for an admin token, deployments:write otherwise.")
+
+
+@strawberry.input
+class ApiTokenRotateInput:
+    id: strawberry.ID = strawberry.field(description="The token to rotate.")
+    overlap_seconds: int = strawberry.field(
+        default=0, description="How long the replaced token keeps working beside the new one "
+        "(0 to 604800 s, a week); 0: it stops at once.")
 
 
 @strawberry.input(description=VALIDATION)

@@ -8,6 +8,7 @@ a non-member cannot tell a forbidden deployment from one that exists elsewhere b
 
 from __future__ import annotations
 
+from gateway import scopes
 from gateway.api.auth import Principal, still_signed_in
 from schema.context import Context
 from schema.errors import NotAuth, Unauthenticated
@@ -39,6 +40,12 @@ def admin(context: Context) -> Principal:
     if not principal.admin:
         raise NotAuth()
     return principal
+
+
+def admin_token(principal: Principal) -> bool:
+    """Whether the caller acts with an admin's full rights: an admin user whose token has
+    the ``admin`` scope (an admin's ``read`` or ``deployments:write`` token is not)."""
+    return principal.admin and scopes.covers(principal.granted, scopes.ADMIN)
 
 
 def groups_of(context: Context, principal: Principal) -> frozenset[str]:

@@ -28,6 +28,7 @@ import strawberry
 from redis.exceptions import RedisError
 from strawberry.scalars import JSON
 
+from gateway import scopes
 from gateway.kube import clientsecrets
 from gateway.kube import phdeployments as views
 from gateway.kube.apitokens import ApiToken as ApiTokenView
@@ -512,24 +513,60 @@ class User:
         "console reads this one): there is no group inheritance here.")
 
 
-@strawberry.type
+async def _token_last_used_at(root: ApiToken, info: Info) -> str | None:
+    try:
+        moment = await info.context.services.data_plane.token_last_used(str(root.id))
+    except (RedisError, OSError, ValueError) as error:
+        log.warning("lastUsedAt unknown, the API's usage records cannot be read: %s", error)
+        return None
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+@strawberry.type(description="An issued API token (never its value nor its hash). A revoked "
+                 "token is gone from here; the audit trail keeps who revoked it and why.")
 class ApiToken:
-    id: strawberry.ID
-    username: str
-    admin: bool
-    created_at: str
-    expires_at: str | None = None
-    description: str | None = None
+    id: strawberry.ID = strawberry.field(description="The token's id: the 12 hex characters "
+                                         "after mga_ in the token itself; kept by rotations.")
+    username: str = strawberry.field(description="The user the token acts as.")
+    admin: bool = strawberry.field(description="Whether the token's user is an admin.")
+    created_at: str = strawberry.field(description="When the token was issued (ISO 8601).")
+    expires_at: str | None = strawberry.field(
+        default=None, description="When the token stops working (ISO 8601); null: never. "
+        "Past it the API answers UNAUTHENTICATED \"the API token has expired\".")
+    description: str | None = strawberry.field(default=None,
+                                               description="What the token is for.")
+    scopes: list[str] = strawberry.field(
+        default_factory=list, description="What the token may do: read (queries only), "
+        "deployments:write (also deployments, their clients and the user's own API tokens), "
+        "admin (everything); each includes the ones before it. A token issued before scopes "
+        "existed shows its user's full rights: admin for an admin, deployments:write "
+        "otherwise.")
+    created_by: str | None = strawberry.field(
+        default=None, description="Who issued the token; null for one issued before this was "
+        "recorded.")
+    rotated_at: str | None = strawberry.field(
+        default=None, description="When the token was last rotated (ISO 8601); null: never.")
+    previous_expires_at: str | None = strawberry.field(
+        default=None, description="Until when the token the last rotation replaced still "
+        "works beside the new one (ISO 8601); null: no overlap is running.")
+    last_used_at: str | None = strawberry.field(
+        resolver=_token_last_used_at, description="When the API last accepted the token, a "
+        "console session signed in with it included (ISO 8601, accurate to "
+        "API_TOKEN_USAGE_INTERVAL, 5 s by default); null: never, or not known now.")
 
     @classmethod
-    def from_view(cls, view: ApiTokenView) -> ApiToken:
+    def from_view(cls, view: ApiTokenView, *, now: datetime) -> ApiToken:
         return cls(id=strawberry.ID(view.id), username=view.username, admin=view.admin,
                    created_at=view.created.isoformat(),
                    expires_at=view.expires.isoformat() if view.expires else None,
-                   description=view.description)
+                   description=view.description, scopes=scopes.listed(view.granted),
+                   created_by=view.created_by,
+                   rotated_at=view.rotated.isoformat() if view.rotated else None,
+                   previous_expires_at=view.previous_expires.isoformat()
+                   if view.previous_valid(now) and view.previous_expires else None)
 
 
 @strawberry.type
 class ApiTokenCreateResponse:
     token: str = strawberry.field(description="The plain token: shown this once, never again.")
-    api_token: ApiToken
+    api_token: ApiToken = strawberry.field(description="The token as apiTokens lists it.")

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
 
+from gateway.api import tokenusage
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
 from gateway.api.tokens import api_token_id, session_token_id
@@ -43,6 +44,7 @@ from gateway.api.verifying import VerifiedCache
 from gateway.kube.apitokens import ApiToken, secret_name
 from gateway.scopes import ADMIN
 from gateway.scopes import default as default_scopes
+from proxy.usage import UsageRecorder
 
 USER_HEADER = "X-Forwarded-User"
 GROUPS_HEADER = "X-Forwarded-Groups"
@@ -125,8 +127,10 @@ class Authenticator:
     """Turns request headers into a :class:`Principal` (or ``None``)."""
 
     def __init__(self, *, store: Store, verified: VerifiedCache, settings: ApiSettings,
+                 usage: UsageRecorder | None = None,
                  clock: Callable[[], datetime] = _now) -> None:
         self._store = store
+        self._usage = usage
         self._verified = verified
         self._settings = settings
         self._clock = clock
@@ -140,6 +144,11 @@ class Authenticator:
         """The caller, or ``None`` for anonymous and refused requests alike."""
         found = await self.identify(headers)
         return found if isinstance(found, Principal) else None
+
+    def _used(self, token_id: str | None) -> None:
+        """Note a use of an API token for its ``lastUsedAt`` (:mod:`gateway.api.tokenusage`)."""
+        if self._usage is not None and token_id is not None and token_id != BOOTSTRAP:
+            self._usage.record(tokenusage.KIND, token_id)
 
     async def identify(self, headers: Mapping[str, str]) -> Principal | Refused | None:
         """The caller; :class:`Refused` for a genuine API token that no longer works (so the
@@ -182,6 +191,7 @@ class Authenticator:
             return None
         if stored.expired(self._clock()):
             return Refused(EXPIRED)
+        self._used(stored.id)
         return Principal(username=stored.username, admin=stored.admin, credential=stored.id,
                          token_id=stored.id, scopes=stored.granted)
 
@@ -193,6 +203,7 @@ class Authenticator:
         if stored is None or stored.expired(self._clock()) or \
                 not self.credential_valid(stored.session_of):
             return None
+        self._used(stored.session_of)
         return Principal(username=stored.username, admin=stored.admin, via="session",
                          credential=stored.id, token_id=stored.session_of,
                          scopes=stored.granted)

@@ -23,7 +23,8 @@ A promotion waits the same way for a route (:meth:`DataPlane.routed`): until the
 route of the deployment satisfies a condition (everything to the promoted predictor).
 
 The same connection reads the proxies' usage counters for a client's ``lastUsedAt``
-(:func:`proxy.usage.last_used`).
+(:func:`proxy.usage.last_used`) and the API's own for an API token's
+(:mod:`gateway.api.tokenusage`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.api import tokenusage
 from proxy.records import (
     ROUTES_KEY,
     RecordError,
@@ -120,6 +122,10 @@ class DataPlane:
     async def last_used(self, deployment_id: str, client: str) -> float | None:
         """When a proxy last let ``client`` in (unix s, as of the last usage flush)."""
         return await last_used(self._redis, deployment_id, client)
+
+    async def token_last_used(self, token_id: str) -> float | None:
+        """When an API replica last accepted the API token (unix s, as of its last write)."""
+        return await tokenusage.last_used(self._redis, token_id)
 
     async def _read(self, deployment_id: str,
                     names: list[str]) -> tuple[list[frozenset[str]], bool]:

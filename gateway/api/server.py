@@ -10,8 +10,9 @@ rather than "not found" from an empty cache), ``/metrics``, and last the console
 first data: :mod:`gateway.api.firstpage`).
 
 Lifetime: one ``cleanup_ctx`` block holds the data plane's Redis client (connected on first
-use, so the API starts and serves reads without Redis; the API only reads the data plane) and
-the audit trail's writer, which appends to its window there; the next creates the
+use, so the API starts and serves reads without Redis; the API reads the data plane
+and writes only the audit trail's window and API tokens' last use, whose writer tasks
+live in the same block and write once more on the way out); the next creates the
 Kubernetes client, the watch caches, the token verifier and the GraphQL view, and tears them
 down in reverse order. The runner cancels
 a handler when its client disconnects, which is what ends a followed log stream.
@@ -30,7 +31,7 @@ from typing import Final
 from aiohttp import web
 from redis.asyncio import Redis
 
-from gateway.api import cors
+from gateway.api import cors, tokenusage
 from gateway.api.accesslog import AccessLogger, access_log
 from gateway.api.auditwindow import AuditWindow
 from gateway.api.auth import Authenticator
@@ -51,6 +52,7 @@ from gateway.kube.connecting import connected
 from proxy import slowclients
 from proxy.audit import AuditTrail
 from proxy.hashing import make_context
+from proxy.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ FIRST_PAGE = web.AppKey("first_page", FirstPage)
 DATA_PLANE = web.AppKey("data_plane", DataPlane)
 AUDIT = web.AppKey("audit", AuditTrail)
 AUDIT_WINDOW = web.AppKey("audit_window", AuditWindow)
+TOKEN_USAGE = web.AppKey("token_usage", UsageRecorder)
 REDIS_TIMEOUT: Final = 2.0
 GC_THRESHOLDS: Final = (50_000, 20, 100)
 
@@ -77,14 +80,19 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[DATA_PLANE] = DataPlane(redis, wait=settings.data_plane_wait)
     app[AUDIT] = audit = AuditTrail(redis, component="api", settings=settings.audit)
     app[AUDIT_WINDOW] = AuditWindow(redis, settings=settings.audit, clock=time.time)
+    app[TOKEN_USAGE] = usage = UsageRecorder(redis=redis, interval=settings.token_usage_interval,
+                                             key=tokenusage.usage_key)
     writing = asyncio.create_task(audit.run(), name="api-audit-window")
+    flushing = asyncio.create_task(usage.run(), name="api-token-usage-flush")
     try:
         yield
     finally:
-        writing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writing
+        for task in (writing, flushing):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await audit.flush()
+        await usage.flush()
         await redis.aclose()
 
 
@@ -94,7 +102,7 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         kube = Kube(api)
         store = Store(kube, namespace=settings.namespace)
         hashing = make_context(settings.hash_scheme)
-        auth = Authenticator(store=store, settings=settings,
+        auth = Authenticator(store=store, settings=settings, usage=app[TOKEN_USAGE],
                              verified=VerifiedCache(hashing, ttl=settings.token_cache_ttl))
         app[STORE] = store
         app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,

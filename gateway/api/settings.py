@@ -41,6 +41,8 @@ Settings (``MODEL_GATEWAY_`` + name):
   deployment fails with ``LICENSE_ERROR``.
 - ``API_HASH_SCHEME``: passlib scheme for new token hashes (``pbkdf2_sha256``).
 - ``API_TOKEN_CACHE_TTL``: seconds a verified API token stays verified (10).
+- ``API_TOKEN_USAGE_INTERVAL``: seconds between writes of API tokens' last use to Redis (5):
+  ``apiTokens { lastUsedAt }`` is accurate to that, and a request never waits for Redis.
 - ``API_CLIENT_IDLE_TIMEOUT``, ``_HEADER_TIMEOUT``, ``_BODY_TIMEOUT``, ``_BODY_MIN_RATE``: how
   slow a caller may be before its connection is closed (75 s, 10 s, 30 s, 4096 bytes/s; see
   :mod:`proxy.readdeadlines`).
@@ -114,6 +116,7 @@ class ApiSettings:
     redis_password: str | None = field(default=None, repr=False)
     data_plane_wait: float = 10.0
     promote_drain: float = 10.0
+    token_usage_interval: float = 5.0
     model_uri_schemes: tuple[str, ...] | None = None  # None: every scheme of ``sources``
     sources: Sources = field(default_factory=Sources)
     license_max_deploy: int | None = None
@@ -170,6 +173,9 @@ class ApiSettings:
                                          minimum=0.1, maximum=300),
             promote_drain=read.seconds("API_PROMOTE_DRAIN", defaults.promote_drain, minimum=0,
                                        maximum=600),
+            token_usage_interval=read.seconds("API_TOKEN_USAGE_INTERVAL",
+                                              defaults.token_usage_interval, minimum=0.05,
+                                              maximum=300),
             model_uri_schemes=_schemes(read.optional_text("API_MODEL_URI_SCHEMES"), sources,
                                        problems),
             sources=sources,

@@ -28,14 +28,15 @@ def new_client_token() -> str:
     return CLIENT_PREFIX + secrets.token_urlsafe(32)
 
 
-def _new(prefix: str) -> tuple[str, str]:
-    token_id = secrets.token_hex(6)
+def _new(prefix: str, token_id: str | None = None) -> tuple[str, str]:
+    token_id = token_id or secrets.token_hex(6)
     return token_id, f"{prefix}{token_id}_{secrets.token_urlsafe(32)}"
 
 
-def new_api_token() -> tuple[str, str]:
-    """A fresh ``(token id, plain token)``."""
-    return _new(API_PREFIX)
+def new_api_token(token_id: str | None = None) -> tuple[str, str]:
+    """A fresh ``(token id, plain token)``; with ``token_id``, a new token under that id (a
+    rotation: the id names the same Secret)."""
+    return _new(API_PREFIX, token_id)
 
 
 def new_session_token() -> tuple[str, str]:

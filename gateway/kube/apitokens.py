@@ -156,3 +156,12 @@ async def create(kube: Kube, *, namespace: str, token: ApiToken) -> ApiToken:
 async def delete(kube: Kube, *, namespace: str, token_id: str) -> None:
     """Revoke: NotFound when there is no such token."""
     await kube.delete(SECRETS, namespace=namespace, name=secret_name(token_id))
+
+
+async def replace(kube: Kube, *, namespace: str, token: ApiToken) -> ApiToken:
+    """Write ``token`` over its Secret, only if the Secret is still at
+    ``token.resource_version`` (``Conflict`` otherwise: somebody changed it meanwhile)."""
+    body = manifest(namespace=namespace, token=token)
+    body["metadata"]["resourceVersion"] = token.resource_version
+    return parse(await kube.replace(SECRETS, namespace=namespace, name=secret_name(token.id),
+                                    body=body))

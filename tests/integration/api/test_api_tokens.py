@@ -1,12 +1,17 @@
-"""API tokens and identities: issue, list, revoke, expiry, bootstrap admin, trusted headers."""
+"""API tokens and identities: issue, list, rotate, revoke, expiry, last use, bootstrap admin,
+trusted headers."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 import sdkdocs
 from apikit import BOOTSTRAP, CREATE_TOKEN, Api, StartApi, World, deployment, eventually, seed
 
+from gateway.dev.redisserver import RedisServer
 from gateway.kube import apitokens
 from gateway.kube.client import SECRETS, Kube
 from proxy.hashing import make_context
@@ -114,3 +119,102 @@ async def test_trusted_headers_need_the_shared_secret(start_api: StartApi) -> No
         "X-Forwarded-User": "hank", "X-Forwarded-Groups": "admins",
         "X-Model-Gateway-Proxy-Secret": SECRET, "X-Model-Gateway-CSRF": "1"})
     assert admin["data"]["me"]["isAdmin"] is True
+
+
+ROTATE = """mutation ($data: ApiTokenRotateInput!) {
+  rotateApiToken(data: $data) { token apiToken { id rotatedAt previousExpiresAt scopes } } }"""
+
+
+async def test_a_rotation_keeps_the_old_token_through_its_overlap(
+        api: Api, world: World, kubeclient: Kube) -> None:
+    """rotateApiToken returns a new token under the same id, working at once; the old one
+    works until the overlap ends and is refused after; neither is stored in plain."""
+    made = (await api.data(CREATE_TOKEN, {"data": {"username": "alice", "scopes": ["read"]}},
+                           token=world.alice))["createApiToken"]
+    old, token_id = made["token"], made["apiToken"]["id"]
+    rotated = (await api.data(ROTATE, {"data": {"id": token_id, "overlapSeconds": 2}},
+                              token=world.alice))["rotateApiToken"]
+    new = rotated["token"]
+    assert new.startswith(f"mga_{token_id}_")
+    assert new != old
+    assert rotated["apiToken"]["id"] == token_id
+    assert rotated["apiToken"]["scopes"] == ["read"]
+    assert rotated["apiToken"]["rotatedAt"] is not None
+    assert rotated["apiToken"]["previousExpiresAt"] is not None
+    for token in (old, new):
+        assert (await api.data(ME, token=token))["me"]["username"] == "alice"
+    secret = await kubeclient.get(SECRETS, namespace="default",
+                                  name=apitokens.secret_name(token_id))
+    assert old not in str(secret)
+    assert new not in str(secret)
+
+    async def old_refused() -> None:
+        error = await api.error(ME, token=old)
+        assert error["extensions"]["code"] == "NOT_AUTH"
+
+    await eventually(old_refused, within=10)
+    assert (await api.data(ME, token=new))["me"]["username"] == "alice"
+    again = (await api.data(ROTATE, {"data": {"id": token_id}}, token=world.alice))[
+        "rotateApiToken"]
+    assert again["apiToken"]["previousExpiresAt"] is None
+    error = await api.error(ME, token=new)  # no overlap: refused at once
+    assert error["extensions"]["code"] == "NOT_AUTH"
+    error = await api.error(ROTATE, {"data": {"id": token_id, "overlapSeconds": -1}},
+                            token=world.alice)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "overlapSeconds"}
+    error = await api.error(ROTATE, {"data": {"id": token_id}}, token=world.bob)
+    assert error["extensions"]["code"] == "RESOURCE_NOT_FOUND"
+    assert (await api.data(ME, token=again["token"]))["me"]["username"] == "alice"
+
+
+async def test_a_revocation_logs_its_reason_and_actor(
+        api: Api, world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """revokeApiToken takes an optional one-line reason, logged with who revoked which token;
+    a reason with a line break is refused and the token keeps working."""
+    made = (await api.data(CREATE_TOKEN, {"data": {"username": "alice"}},
+                           token=world.alice))["createApiToken"]
+    revoke = """mutation ($id: ID!, $reason: String) {
+        revokeApiToken(where: {id: $id}, reason: $reason) { id } }"""
+    token_id = made["apiToken"]["id"]
+    error = await api.error(revoke, {"id": token_id, "reason": "leaked\nin CI"},
+                            token=world.root)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
+    assert (await api.data(ME, token=made["token"]))["me"]["username"] == "alice"
+    caplog.set_level(logging.INFO, logger="schema.apitokens")
+    await api.data(revoke, {"id": token_id, "reason": "leaked in CI"}, token=world.root)
+    [record] = [r for r in caplog.records if r.name == "schema.apitokens"]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert (fields["token"], fields["username"], fields["actor"], fields["reason"]) == (
+        token_id, "alice", "root", "leaked in CI")
+    assert fields["actor_token"] == world.root.split("_")[1]
+    assert made["token"] not in caplog.text
+    assert (await api.error(ME, token=made["token"]))["extensions"]["code"] == "NOT_AUTH"
+
+
+async def test_last_use_is_written_to_redis_at_the_usage_interval(
+        start_api: StartApi, redis_server: RedisServer) -> None:
+    """apiTokens { lastUsedAt } is null before any use, the time of the last accepted request
+    after the next usage write, and null (not an error) while Redis cannot be reached."""
+    api = await start_api(redis_url=redis_server.url, token_usage_interval=0.05)
+    world = await seed(api)
+    listing = "{ apiTokens { username lastUsedAt } }"
+
+    def last_used(found: dict[str, Any], username: str) -> str | None:
+        value: str | None = next(token["lastUsedAt"] for token in found["apiTokens"]
+                                 if token["username"] == username)
+        return value
+
+    assert last_used(await api.data(listing), "bob") is None
+    before = datetime.now(UTC)
+    await api.data(ME, token=world.alice)
+
+    async def written() -> None:
+        found = last_used(await api.data(listing), "alice")
+        assert found is not None
+        assert before - timedelta(seconds=1) <= datetime.fromisoformat(found) <= \
+            datetime.now(UTC)
+
+    await eventually(written)
+    assert last_used(await api.data(listing), "bob") is None
+    redis_server.stop()
+    assert last_used(await api.data(listing), "alice") is None
