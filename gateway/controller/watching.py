@@ -7,7 +7,8 @@ concerns and handed to ``enqueue``:
 
 - a PhDeployment: itself;
 - a child, pod or clients Secret: the ``primehub.io/phdeployment`` label it carries;
-- a group or an instance type: every deployment that refers to it (an index kept from the
+- a group or an instance type: every deployment that refers to it (an instance type: by
+  any of its predictors) (an index kept from the
   PhDeployment events, so no event scans every spec).
 
 Pods are also indexed by deployment, so a reconcile reads its pods without a scan.
@@ -33,14 +34,16 @@ def _label(obj: Object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _references(obj: Object) -> tuple[str, str]:
-    """(group id, instance type) a PhDeployment refers to, read without a full parse."""
+def _references(obj: Object) -> tuple[str, frozenset[str]]:
+    """(group id, instance types of every predictor) a PhDeployment refers to, read without a
+    full parse."""
     raw = obj.get("spec")
     spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
     predictors = spec.get("predictors")
-    first = predictors[0] if isinstance(predictors, list) and predictors else {}
-    instance_type = first.get("instanceType") if isinstance(first, dict) else None
-    return str(spec.get("groupId") or ""), str(instance_type or "")
+    types = frozenset(str(item.get("instanceType") or "")
+                      for item in (predictors if isinstance(predictors, list) else [])
+                      if isinstance(item, dict))
+    return str(spec.get("groupId") or ""), types
 
 
 class Watches:
@@ -62,14 +65,14 @@ class Watches:
         self.instance_types = informer(INSTANCETYPES)
         self._all = (self.phdeployments, self.deployments, self.services, self.pods,
                      self.secrets, self.groups, self.instance_types)
-        self._references: dict[str, tuple[str, str]] = {}
+        self._references: dict[str, tuple[str, frozenset[str]]] = {}
         self._pods_of: dict[str, dict[str, Object]] = defaultdict(dict)
         self.phdeployments.subscribe(self._on_phdeployment)
         for labelled in (self.deployments, self.services, self.secrets):
             labelled.subscribe(self._on_labelled)
         self.pods.subscribe(self._on_pod)
-        self.groups.subscribe(self._on_referenced(0))
-        self.instance_types.subscribe(self._on_referenced(1))
+        self.groups.subscribe(self._on_referenced(lambda refs, name: refs[0] == name))
+        self.instance_types.subscribe(self._on_referenced(lambda refs, name: name in refs[1]))
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -142,12 +145,12 @@ class Watches:
             if not pods:
                 del self._pods_of[deployment_id]
 
-    def _on_referenced(self, position: int) -> Callable[[EventType, Object, Object | None],
-                                                        None]:
+    def _on_referenced(self, refers: Callable[[tuple[str, frozenset[str]], str], bool]
+                       ) -> Callable[[EventType, Object, Object | None], None]:
         def handler(kind: EventType, obj: Object, old: Object | None) -> None:
             name = obj["metadata"]["name"]
             for deployment_id, references in list(self._references.items()):
-                if references[position] == name:
+                if refers(references, name):
                     self._enqueue(deployment_id)
 
         return handler

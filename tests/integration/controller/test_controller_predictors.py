@@ -10,6 +10,7 @@ from controllerkit import (
     NAMESPACE,
     StartController,
     create_deployment,
+    create_instance_type,
     eventually,
     route_of,
     status_of,
@@ -91,7 +92,8 @@ async def test_each_predictor_runs_and_is_routed_with_its_share(
 async def test_a_failing_canary_is_named_not_fatal_up_to_ten_percent(
         api: Kube, redis: Redis, start_controller: StartController) -> None:
     """A canary that cannot run at 10% leaves the deployment Deployed with the canary named
-    in the message and routed as not ready; at 20% the deployment is Failed."""
+    in the message and routed as not ready; at 20% the deployment is Failed; creating the
+    canary's instance type (an event about the canary alone) makes it Deployed."""
     await start_controller()
     await create_deployment(api, "iris")
     await wait_phase(api, "iris", "Deployed")
@@ -111,6 +113,9 @@ async def test_a_failing_canary_is_named_not_fatal_up_to_ten_percent(
     route = await route_of(redis, "iris")
     assert route is not None
     assert route.ready  # the primary still serves, old proxies included
+    await create_instance_type(api, name="gone")
+    status = await wait_phase(api, "iris", "Deployed")
+    assert status["predictors"][1]["phase"] == "Deployed"
 
 
 async def test_removing_a_predictor_deletes_its_objects(
