@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway import scopes
 from gateway.kube.phdeployments import PhDeployment as DeploymentView
 from schema import listing, permissions
 from schema.context import Context, Info
@@ -96,4 +97,5 @@ class DeploymentQueries:
         principal = permissions.caller(info.context)
         return User(id=strawberry.ID(principal.username), username=principal.username,
                     is_admin=principal.admin,
-                    group_names=permissions.visible_groups(info.context, principal))
+                    group_names=permissions.visible_groups(info.context, principal),
+                    scopes=scopes.listed(principal.granted), api_token_id=principal.token_id)

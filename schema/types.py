@@ -503,6 +503,15 @@ class User:
     email: str | None = None
     enable_invite_users: bool | None = strawberry.field(
         default=False, description="Always false: PrimeHub's invitations do not exist here.")
+    scopes: list[str] | None = strawberry.field(
+        default=None, description="What this request's credential may do (read, "
+        "deployments:write, admin; see apiTokens): a console session has the scopes of the "
+        "API token it was signed in with; single sign-on, the user's full rights. A console "
+        "hides what these do not allow.")
+    api_token_id: str | None = strawberry.field(
+        default=None, description="The id of the API token this request acts through (for a "
+        "console session, the one it was signed in with; bootstrap for the bootstrap token); "
+        "null for single sign-on. The audit trail records it as the actor's token id.")
     group_names: strawberry.Private[frozenset[str] | None] = None  # None: every group
 
     effective_groups: list[Group | None] | None = strawberry.field(

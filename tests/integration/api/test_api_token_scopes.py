@@ -7,6 +7,7 @@ from typing import Any
 
 import sdkdocs
 from apikit import CREATE_TOKEN, Api, World, deployment, eventually
+from sessionkit import post_as, sign_in
 
 from gateway.kube import apitokens
 from gateway.kube.client import Kube
@@ -134,3 +135,21 @@ async def test_a_token_stored_without_scopes_keeps_its_rights(api: Api, world: W
     made = await api.data(CREATE_TOKEN, {"data": {"username": "alice", "scopes": ["read"]}},
                           token=token)
     assert made["createApiToken"]["token"].startswith("mga_")
+
+
+async def test_a_session_acts_with_the_scopes_of_its_token(api: Api, world: World) -> None:
+    """me names the acting token and its scopes; a console session signed in with a read
+    token is a read session (its mutations FORBIDDEN), and names that token."""
+    me = "{ me { username scopes apiTokenId } }"
+    bootstrap = (await api.data(me))["me"]
+    assert (bootstrap["scopes"], bootstrap["apiTokenId"]) == (["admin"], "bootstrap")
+    made = await issue(api, {"username": "alice", "scopes": ["read"]}, token=world.alice)
+    token_id = made["apiToken"]["id"]
+    assert (await api.data(me, token=made["token"]))["me"] == {
+        "username": "alice", "scopes": ["read"], "apiTokenId": token_id}
+    session = await sign_in(api, made["token"])
+    assert (await post_as(api, session, me))["data"]["me"] == {
+        "username": "alice", "scopes": ["read"], "apiTokenId": token_id}
+    refused = await post_as(api, session, 'mutation { createApiToken(data: {username: '
+                            '"alice", scopes: ["read"]}) { token } }')
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
