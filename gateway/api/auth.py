@@ -96,6 +96,13 @@ def cookie(headers: Mapping[str, str], name: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def bearer(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if one was sent."""
+    scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -156,9 +163,8 @@ class Authenticator:
         trusted = self._trusted(headers)
         if trusted is not None:
             return trusted
-        scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() == "bearer" and token:
+        token = bearer(headers)
+        if token is not None:
             found = await self._api_token(token)
             if found is not None:
                 return found

@@ -39,12 +39,13 @@ from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.api.auditwindow import AuditWindow
-from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, Refused, cookie
+from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, Refused, bearer, cookie
 from gateway.api.console import GRAPHIQL, Console
 from gateway.api.dataplane import DataPlane
 from gateway.api.requestids import REQUEST_ID
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
+from gateway.api.tokenrefusals import ApiTokenRefusals
 from gateway.kube.client import Kube
 from proxy.audit import AuditTrail
 from schema import build_schema
@@ -74,7 +75,8 @@ def _now() -> datetime:
 class ApiView(GraphQLView[Context, None]):
     """Strawberry's aiohttp view with form posts and our context."""
 
-    def __init__(self, *, services: Services, auth: Authenticator, console: Console) -> None:
+    def __init__(self, *, services: Services, auth: Authenticator, console: Console,
+                 refusals: ApiTokenRefusals) -> None:
         settings = services.settings
         super().__init__(build_schema(max_depth=settings.max_depth,
                                       max_tokens=settings.max_tokens),
@@ -86,9 +88,15 @@ class ApiView(GraphQLView[Context, None]):
         self._auth = auth
         self._console = console
         self._queries = _console_queries(console.operations)
+        self._refusals = refusals
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         found = await self._auth.identify(request.headers)
+        token = bearer(request.headers)
+        if token is not None and not isinstance(found, Principal):
+            self._refusals.refused(token, expired=isinstance(found, Refused),
+                                   address=request.remote or "",
+                                   request_id=str(request.get(REQUEST_ID, "-")))
         if found is None and "Authorization" not in request.headers and \
                 cookie(request.headers, SESSION_COOKIE) is not None:
             return web.Response(status=401, text=_ENDED, content_type="application/json")
@@ -158,9 +166,9 @@ def _console_queries(text: str | None) -> dict[str, str]:
 
 def graphql_view(*, settings: ApiSettings, store: Store, kube: Kube, auth: Authenticator,
                  hashing: CryptContext, console: Console, data_plane: DataPlane,
-                 audit: AuditTrail, audit_window: AuditWindow,
+                 audit: AuditTrail, audit_window: AuditWindow, refusals: ApiTokenRefusals,
                  clock: Callable[[], datetime] = _now) -> ApiView:
     services = Services(store=store, kube=kube, settings=settings, hashing=hashing,
                         locks=KeyedLocks(), clock=clock, data_plane=data_plane, audit=audit,
                         audit_window=audit_window)
-    return ApiView(services=services, auth=auth, console=console)
+    return ApiView(services=services, auth=auth, console=console, refusals=refusals)

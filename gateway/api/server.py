@@ -46,6 +46,7 @@ from gateway.api.requestids import request_ids
 from gateway.api.settings import ApiSettings
 from gateway.api.signin import SignIn
 from gateway.api.store import Store
+from gateway.api.tokenrefusals import ApiTokenRefusals
 from gateway.api.verifying import VerifiedCache
 from gateway.kube.client import Kube
 from gateway.kube.connecting import connected
@@ -65,6 +66,7 @@ SIGNIN = web.AppKey("signin", SignIn)
 CONSOLE = web.AppKey("console", Console)
 FIRST_PAGE = web.AppKey("first_page", FirstPage)
 DATA_PLANE = web.AppKey("data_plane", DataPlane)
+REDIS = web.AppKey("redis", Redis)
 AUDIT = web.AppKey("audit", AuditTrail)
 AUDIT_WINDOW = web.AppKey("audit_window", AuditWindow)
 TOKEN_USAGE = web.AppKey("token_usage", UsageRecorder)
@@ -78,6 +80,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
                            decode_responses=True, socket_timeout=REDIS_TIMEOUT,
                            socket_connect_timeout=REDIS_TIMEOUT)
     app[DATA_PLANE] = DataPlane(redis, wait=settings.data_plane_wait)
+    app[REDIS] = redis
     app[AUDIT] = audit = AuditTrail(redis, component="api", settings=settings.audit)
     app[AUDIT_WINDOW] = AuditWindow(redis, settings=settings.audit, clock=time.time)
     app[TOKEN_USAGE] = usage = UsageRecorder(redis=redis, interval=settings.token_usage_interval,
@@ -108,7 +111,9 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,
                                  hashing=hashing, console=app[CONSOLE],
                                  data_plane=app[DATA_PLANE], audit=app[AUDIT],
-                                 audit_window=app[AUDIT_WINDOW])
+                                 audit_window=app[AUDIT_WINDOW],
+                                 refusals=ApiTokenRefusals(store=store, redis=app[REDIS],
+                                                           audit=app[AUDIT]))
         app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
         app[SIGNIN] = SignIn(kube=kube, store=store, auth=auth, settings=settings,
                              hashing=hashing)

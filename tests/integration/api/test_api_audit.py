@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sdkdocs
-from apikit import BOOTSTRAP, Api, StartApi, World, deployment, eventually, seed
+from apikit import BOOTSTRAP, CREATE_TOKEN, Api, StartApi, World, deployment, eventually, seed
 from redis.asyncio import Redis
 from redis_server import RedisServer
 
@@ -276,3 +276,42 @@ async def test_a_client_deletion_keeps_its_reason_and_client_target(
             ("createPhDeployment", "deployment/iris-why", None)]
 
     await eventually(recorded)
+
+
+async def test_refused_api_tokens_are_one_record_per_streak(audited: Api) -> None:
+    """Revoked, wrong, foreign and expired Bearer tokens: each (token, address) streak is one
+    refusedApiToken record with why, the token id and whom it names; never the token."""
+    world = await seed(audited)
+    revoked = token_id(world.bob)
+    await audited.data('mutation ($id: ID!) { revokeApiToken(where: {id: $id}) { id } }',
+                       {"id": revoked})
+    expiring = (await audited.data(CREATE_TOKEN, {"data": {
+        "username": "carol", "expiresAt": (datetime.now(UTC) + timedelta(seconds=1.5)
+                                           ).isoformat()}}))["createApiToken"]["token"]
+    wrong = world.alice[:-6] + ("AAAAAA" if not world.alice.endswith("AAAAAA") else "BBBBBB")
+    presented = [world.bob, wrong, "not-a-token-at-all"]
+    for token in presented * 3:
+        await audited.post("{ me { username } }", token=token)
+
+    async def expired() -> None:
+        error = await audited.error("{ me { username } }", token=expiring)
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+    await eventually(expired, within=10)
+    await audited.post("{ me { username } }", token=expiring)
+
+    async def recorded() -> list[dict[str, Any]]:
+        found = await events(audited, action="refusedApiToken")
+        assert len(found) == 4
+        return found
+
+    found = await eventually(recorded)
+    assert {(event["actor"], event["actorTokenId"], event["target"], event["outcome"])
+            for event in found} == {
+        ("", revoked, f"apiToken/{revoked}", "UNKNOWN_TOKEN"),
+        ("alice", token_id(world.alice), f"apiToken/{token_id(world.alice)}",
+         "INVALID_TOKEN"),
+        ("", None, "apiToken/?", "INVALID_TOKEN"),
+        ("carol", token_id(expiring), f"apiToken/{token_id(expiring)}", "EXPIRED")}
+    assert {event["sourceAddress"] for event in found} == {"127.0.0.1"}
+    assert not [token for token in [*presented, expiring] if token in json.dumps(found)]
