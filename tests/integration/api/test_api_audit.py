@@ -315,3 +315,41 @@ async def test_refused_api_tokens_are_one_record_per_streak(audited: Api) -> Non
         ("carol", token_id(expiring), f"apiToken/{token_id(expiring)}", "EXPIRED")}
     assert {event["sourceAddress"] for event in found} == {"127.0.0.1"}
     assert not [token for token in [*presented, expiring] if token in json.dumps(found)]
+
+
+async def test_a_read_scoped_tokens_mutations_are_refused_and_audited(audited: Api) -> None:
+    """A read token may query; its mutations are FORBIDDEN, change nothing, and are each
+    recorded with the token's id; revoking it keeps the reason given."""
+    world = await seed(audited)
+    made = (await audited.data(CREATE_TOKEN, {"data": {"username": "alice",
+                                                       "scopes": ["read"]}}))
+    reader = made["createApiToken"]["token"]
+    reader_id = made["createApiToken"]["apiToken"]["id"]
+    assert (await audited.data("{ me { username } }", token=reader))["me"]["username"] == \
+        "alice"
+    error = await audited.error(sdkdocs.CREATE, {"data": deployment("iris-read")},
+                                token=reader)
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    await audited.data(sdkdocs.CREATE, {"data": deployment("iris-kept")}, token=world.alice)
+    error = await audited.error(DELETE, {"id": "iris-kept"}, token=reader)
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert (await audited.data('{ phDeployment(where: {id: "iris-kept"}) { id } }',
+                               token=reader))["phDeployment"]["id"] == "iris-kept"
+    assert (await audited.data('{ phDeploymentAvail(where: {id: "iris-read"}) }'))[
+        "phDeploymentAvail"] is True
+    await audited.data("""mutation ($id: ID!, $why: String) {
+        revokeApiToken(where: {id: $id}, reason: $why) { id } }""",
+                       {"id": reader_id, "why": "read access no longer needed"})
+
+    async def recorded() -> None:
+        found = await events(audited, actor="alice")
+        assert [(event["action"], event["target"], event["outcome"], event["actorTokenId"])
+                for event in found] == [
+            ("deletePhDeployment", "deployment/iris-kept", "FORBIDDEN", reader_id),
+            ("createPhDeployment", "deployment/iris-kept", "success", token_id(world.alice)),
+            ("createPhDeployment", "deployment/iris-read", "FORBIDDEN", reader_id)]
+        (revoked,) = await events(audited, action="revokeApiToken")
+        assert revoked["target"] == f"apiToken/{reader_id}"
+        assert revoked["reason"] == "read access no longer needed"
+
+    await eventually(recorded)
