@@ -48,6 +48,7 @@ from gateway.api.store import Store
 from gateway.api.tokenrefusals import ApiTokenRefusals
 from gateway.kube.client import Kube
 from proxy.audit import AuditTrail
+from proxy.headers import forwarding
 from schema import build_schema
 from schema.context import Context, Services
 from schema.locking import KeyedLocks
@@ -95,7 +96,7 @@ class ApiView(GraphQLView[Context, None]):
         token = bearer(request.headers)
         if token is not None and not isinstance(found, Principal):
             self._refusals.refused(token, expired=isinstance(found, Refused),
-                                   address=request.remote or "",
+                                   address=self._address(request),
                                    request_id=str(request.get(REQUEST_ID, "-")))
         if found is None and "Authorization" not in request.headers and \
                 cookie(request.headers, SESSION_COOKIE) is not None:
@@ -127,7 +128,14 @@ class ApiView(GraphQLView[Context, None]):
         caller = request[CALLER]
         return Context(services=self._services, principal=caller.principal,
                        request_id=str(request.get(REQUEST_ID, "-")),
-                       refused=caller.refused, address=request.remote or "")
+                       refused=caller.refused, address=self._address(request))
+
+    def _address(self, request: web.Request) -> str:
+        """The caller's address, as the proxy tells it (``API_TRUSTED_HOPS``)."""
+        return forwarding(peer=request.remote or "", scheme="", host="",
+                          incoming_for=request.headers.get("X-Forwarded-For"),
+                          incoming_proto=None, incoming_host=None,
+                          trusted_hops=self._services.settings.trusted_hops).address
 
     async def parse_http_body(
             self, request: AsyncHTTPRequestAdapter,

@@ -50,6 +50,8 @@ Settings (``MODEL_GATEWAY_`` + name):
   names the controller and the proxy read. The API only reads it: a mutation that makes a
   client token usable (``createPhDeploymentClient``, a switch to ``private``) returns once the
   controller has published the token's hash there (read your writes for tokens).
+- ``API_TRUSTED_HOPS``: reverse proxies in front of the API whose ``X-Forwarded-For``
+  entries are believed for the caller's address in audit records (0: the TCP peer).
 - ``API_DATA_PLANE_WAIT``: the longest such a mutation waits for that publish before it
   fails with ``SERVICE_UNAVAILABLE`` (10 s).
 - ``API_PROMOTE_DRAIN``: how long ``promotePhDeploymentPredictor`` lets requests already sent
@@ -128,6 +130,7 @@ class ApiSettings:
     signin_link: SignInLink | None = field(default=None, repr=False)  # dev mode only
     client_timeouts: ReadTimeouts = field(default_factory=ReadTimeouts)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    trusted_hops: int = 0
 
     def __repr__(self) -> str:
         return redacted_repr(self, secrets=_SECRET_FIELDS)
@@ -190,6 +193,8 @@ class ApiSettings:
             console_dir=read.directory("API_CONSOLE_DIR"),
             client_timeouts=read_timeouts(read, "API"),
             audit=AuditSettings.read(read),
+            trusted_hops=read.integer("API_TRUSTED_HOPS", defaults.trusted_hops, minimum=0,
+                                      maximum=16),
         )
         read.finish(also=problems)
         return settings

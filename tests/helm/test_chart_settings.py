@@ -178,6 +178,7 @@ MAPPED: Final[list[tuple[str, str, str, str, Any, tuple[str, ...]]]] = [
     ("proxy.failedLoginBackoffMax", "0.5", "proxy", "failed_login_backoff_max", 0.5, ()),
     ("proxy.failedLoginWindow", "60", "proxy", "failed_login_window", 60.0, ()),
     ("proxy.trustedHops", "2", "proxy", "trusted_hops", 2, ()),
+    ("api.trustedHops", "2", "api", "trusted_hops", 2, ()),
     ("proxy.shutdownTimeout", "5", "proxy", "shutdown_timeout", 5.0, ()),
     ("api.clientIdleTimeout", "120", "api", "client_timeouts", ReadTimeouts(idle=120), ()),
     ("api.clientHeaderTimeout", "5", "api", "client_timeouts", ReadTimeouts(header=5), ()),

@@ -353,3 +353,22 @@ async def test_a_read_scoped_tokens_mutations_are_refused_and_audited(audited: A
         assert revoked["reason"] == "read access no longer needed"
 
     await eventually(recorded)
+
+
+async def test_the_source_address_believes_only_trusted_hops(
+        start_api: StartApi, redis_server: RedisServer) -> None:
+    """Behind API_TRUSTED_HOPS proxies of ours the address is what the outermost one saw;
+    without them a caller's X-Forwarded-For is ignored."""
+    spoofed = {"X-Forwarded-For": "192.0.2.66"}
+    direct = await start_api(redis_url=redis_server.url)
+    behind = await start_api(redis_url=redis_server.url, trusted_hops=1)
+    create = 'mutation ($name: String!) { createGroup(data: {name: $name}) { id } }'
+    await direct.post(create, {"name": "direct"}, headers=spoofed)
+    await behind.post(create, {"name": "behind"},
+                      headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.1"})
+
+    async def recorded() -> None:
+        found = {event["target"]: event["sourceAddress"] for event in await events(direct)}
+        assert found == {"group/direct": "127.0.0.1", "group/behind": "203.0.113.1"}
+
+    await eventually(recorded)

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from redis.asyncio import Redis
 
 from gateway.api.tokens import new_api_token, new_client_token, new_session_token
-from proxy.audit import REDACTED, AuditRecord, AuditSettings, decode, encode, log_fields, redacted
+from proxy.audit import (
+    REDACTED,
+    AuditRecord,
+    AuditSettings,
+    AuditTrail,
+    decode,
+    encode,
+    log_fields,
+    redacted,
+)
 from proxy.environment import SettingsError, SettingsReader
 from proxy.hashing import make_context
+from proxy.logformats import JsonFormatter
 from proxy.records import RecordError
 
 texts = st.text(max_size=40)
@@ -75,3 +90,31 @@ def test_the_window_and_cap_are_settings_with_bounds() -> None:
     with pytest.raises(SettingsError) as raised:
         read.finish()
     assert len(raised.value.problems) == 2
+
+
+def test_the_log_line_is_written_whatever_the_log_level() -> None:
+    """With the process logging only errors, a record's line still reaches the handler, as
+    one JSON object in the JSON format."""
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.ERROR)
+    try:
+        trail = AuditTrail(Redis.from_url("redis://127.0.0.1:1/0"), component="api",
+                           settings=AuditSettings())
+        record = trail.record(actor="alice", token_id="0123456789ab", action="stopPhDeployment",
+                              target="deployment/iris", outcome="success", request_id="r1",
+                              address="127.0.0.1", group="team-a")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = json.loads(stream.getvalue())
+    assert line | {"time": 0} == {
+        "time": 0, "level": "INFO", "logger": "model_gateway.audit", "message": "audit",
+        "audit_id": record.id, "at": record.at, "component": "api", "actor": "alice",
+        "token_id": "0123456789ab", "action": "stopPhDeployment", "target": "deployment/iris",
+        "outcome": "success", "request_id": "r1", "address": "127.0.0.1", "group": "team-a",
+        "reason": None}
