@@ -246,8 +246,10 @@ class Controller:
         contexts: dict[str, Context] = {}
         for predictor in view.spec.predictors:
             context = contexts[predictor.name] = self._context(view, predictor)
+            seen = previous if predictor is view.spec.predictor else \
+                status.predictor_previous(previous, predictor.name)
             outcome = await self._reconcile_predictor(
-                obj, view, predictor, context, generation=generation, previous=previous)
+                obj, view, predictor, context, generation=generation, previous=seen)
             outcomes.append(status.Outcome(predictor.name, shares[predictor.name], outcome))
         await self._remove_others(view)
         computed = status.combine(outcomes, routed_shares=sum(view.spec.weights().values()))

@@ -30,7 +30,10 @@ clients expect. The deployment is ``Deployed`` when every predictor with a share
 requests is available. A predictor with a share above :data:`CANARY_SHARE` that fails makes the
 deployment ``Failed``; a canary at :data:`CANARY_SHARE` or less that fails is named in the
 message instead (the proxy sends its share to the others), and so is a predictor at 0%. A
-predictor being deployed with a share keeps the deployment ``Deploying``.
+predictor being deployed with a share keeps the deployment ``Deploying``. Each predictor other
+than the primary keeps its own conditions in ``status.predictors[].conditions`` (the primary's
+are the deployment's), so its deadline clock runs on its own: a canary that never becomes
+available fails after the deadline like a deployment would (:func:`predictor_previous`).
 
 Conditions use the ``metav1.Condition`` shape; ``lastTransitionTime`` changes only when the
 condition's status does, so an unchanged situation yields an identical status (no write).
@@ -109,7 +112,9 @@ def combine(outcomes: Sequence[Outcome], *, routed_shares: int = 100) -> Compute
     status = dict(primary.computed.status)
     status["predictors"] = [{"name": item.name, "phase": item.phase, "message": item.message,
                              "replicas": item.computed.status["replicas"],
-                             "availableReplicas": item.computed.status["availableReplicas"]}
+                             "availableReplicas": item.computed.status["availableReplicas"],
+                             **({} if item is primary else
+                                {"conditions": item.computed.status["conditions"]})}
                             for item in outcomes]
     rechecks = [item.computed.recheck_after for item in outcomes
                 if item.computed.recheck_after is not None]
@@ -143,6 +148,15 @@ def combine(outcomes: Sequence[Outcome], *, routed_shares: int = 100) -> Compute
                      "request goes to the primary.")
     status["message"] = " ".join([message.rstrip(".") + ".", *notes]) if notes else message
     return Computed(status=status, recheck_after=recheck)
+
+
+def predictor_previous(previous: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The stored status as a non-primary predictor's :class:`Observation` sees it: its own
+    conditions from ``status.predictors`` in place of the deployment's."""
+    entries = previous.get("predictors")
+    own = next((entry for entry in (entries if isinstance(entries, list) else [])
+                if isinstance(entry, dict) and entry.get("name") == name), {})
+    return {**previous, "conditions": own.get("conditions") or []}
 
 
 def _about(item: Outcome, primary: Outcome) -> str:

@@ -257,7 +257,7 @@ def test_phdeployment_lists_merge_by_name() -> None:
             if path.startswith(("spec", "status.c", "status.p"))} == {
         "spec.env": ("name",), "spec.predictors": ("name",), "spec.predictors.env": ("name",),
         "spec.endpoint.clients": ("name",), "status.conditions": ("type",),
-        "status.predictors": ("name",)}
+        "status.predictors": ("name",), "status.predictors.conditions": ("type",)}
 
 
 @pytest.mark.parametrize(("change", "expected"), [

@@ -12,6 +12,7 @@ from controllerkit import (
     create_deployment,
     create_instance_type,
     eventually,
+    inject_pod_status,
     route_of,
     status_of,
     versions,
@@ -20,11 +21,15 @@ from controllerkit import (
 from redis.asyncio import Redis
 
 from gateway.kube import phdeployments
-from gateway.kube.client import DEPLOYMENTS, SERVICES, Kube
+from gateway.kube.client import DEPLOYMENTS, PODS, SERVICES, Kube, Object
 from gateway.kube.errors import NotFound
 from gateway.kube.phdeployments import DeploymentSpec, Predictor, predictor_child_name
 
 CANARY = predictor_child_name("iris", "canary")
+NOT_READY = [{"type": "PodScheduled", "status": "True"},
+             {"type": "Initialized", "status": "True"},
+             {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"},
+             {"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]
 
 
 async def set_predictors(kube: Kube, name: str, *others: Predictor,
@@ -145,3 +150,36 @@ async def test_removing_a_predictor_deletes_its_objects(
         pass
     else:
         raise AssertionError("the canary's Service is still there")
+
+
+async def test_a_canary_that_never_becomes_available_fails_on_its_own_clock(
+        api: Kube, start_controller: StartController) -> None:
+    """A canary whose pod stays unready (no hard error) fails once the deadline passes,
+    counted from its own start, while the primary stays Deployed: at 10% the deployment is
+    Deployed and names it."""
+    await start_controller(available_deadline=1.0)
+    await create_deployment(api, "iris")
+    await wait_phase(api, "iris", "Deployed")
+    await set_predictors(api, "iris", canary(10), primary_share=90)
+
+    async def canary_pod() -> Object:
+        listed = await api.list(PODS, namespace=NAMESPACE,
+                                label_selector="model-gateway.io/predictor=canary")
+        pods: list[Object] = listed.get("items") or []
+        assert len(pods) == 1, pods
+        return pods[0]
+
+    await inject_pod_status(api, await eventually(canary_pod), {
+        "phase": "Running", "conditions": NOT_READY,
+        "containerStatuses": [{"name": "model", "image": "registry/iris:2", "imageID": "",
+                               "ready": False, "started": True, "restartCount": 0,
+                               "state": {"running": {}}, "lastState": {}}]})
+
+    async def failed_on_its_own() -> None:
+        status = await status_of(api, "iris")
+        assert status.get("phase") == "Deployed", status.get("message")
+        assert [item["phase"] for item in status["predictors"]] == ["Deployed", "Failed"]
+        assert "Predictor canary (10% of requests) failed: Failed because the deployment is " \
+            "not available for over 1 s" in status["message"]
+
+    await eventually(failed_on_its_own)
