@@ -206,7 +206,8 @@ class AuditTrail:
             log.warning("audit records wait for Redis: %s", error,
                         extra={"fields": {"pending": len(batch)}})
             return False
-        for _ in batch:
+        sent = {id(record) for record in batch}
+        while self._pending and id(self._pending[0]) in sent:  # some may have been dropped
             self._pending.popleft()
         return True
 

@@ -118,3 +118,4 @@ def test_the_log_line_is_written_whatever_the_log_level() -> None:
         "token_id": "0123456789ab", "action": "stopPhDeployment", "target": "deployment/iris",
         "outcome": "success", "request_id": "r1", "address": "127.0.0.1", "group": "team-a",
         "reason": None}
+
