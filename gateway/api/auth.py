@@ -71,7 +71,9 @@ class Principal:
     presented: an API token's id (``bootstrap`` for the bootstrap token) or a session's id.
     ``token_id`` is the API token acting (for a session, the one it was exchanged for; none
     for single sign-on) and ``scopes`` what that token may do; ``None``: the user's full
-    rights (:func:`gateway.scopes.default`), read through :attr:`granted`.
+    rights (:func:`gateway.scopes.default`), read through :attr:`granted`. ``until`` is when
+    the value presented stops working although its token lives on: the end of a rotation's
+    overlap, for the value that rotation replaced.
     """
 
     username: str
@@ -81,6 +83,7 @@ class Principal:
     credential: str | None = None
     token_id: str | None = None
     scopes: frozenset[str] | None = None
+    until: datetime | None = None
 
     @property
     def granted(self) -> frozenset[str]:
@@ -123,6 +126,8 @@ def still_signed_in(principal: Principal, store: Store, settings: ApiSettings, *
     or a session whose token went, ends them."""
     if principal.via == "sso" or principal.credential is None:
         return True
+    if principal.until is not None and now >= principal.until:
+        return False  # the value a rotation replaced, past its overlap
     if principal.via == "bearer":
         return credential_valid(store, settings, principal.credential, now=now)
     session = store.tokens.get(secret_name(principal.credential))
@@ -192,20 +197,23 @@ class Authenticator:
         token_id = api_token_id(token)
         if token_id is None:
             return None
-        stored = await self._matching(token_id, token, session=False)
-        if stored is None:
+        found = await self._matching(token_id, token, session=False)
+        if found is None:
             return None
+        stored, replaced = found
         if stored.expired(self._clock()):
             return Refused(EXPIRED)
         self._used(stored.id)
         return Principal(username=stored.username, admin=stored.admin, credential=stored.id,
-                         token_id=stored.id, scopes=stored.granted)
+                         token_id=stored.id, scopes=stored.granted,
+                         until=stored.previous_expires if replaced else None)
 
     async def _session(self, token: str) -> Principal | None:
         session_id = session_token_id(token)
         if session_id is None:
             return None
-        stored = await self._matching(session_id, token, session=True)
+        found = await self._matching(session_id, token, session=True)
+        stored = None if found is None else found[0]
         if stored is None or stored.expired(self._clock()) or \
                 not self.credential_valid(stored.session_of):
             return None
@@ -219,18 +227,18 @@ class Authenticator:
         return credential_valid(self._store, self._settings, credential, now=self._clock())
 
     async def _matching(self, token_id: str, token: str, *,
-                        session: bool) -> ApiToken | None:
-        """The stored token ``token`` is (expired or not): its hash matches, or it is the one
-        the last rotation replaced and its overlap has not ended."""
+                        session: bool) -> tuple[ApiToken, bool] | None:
+        """The stored token ``token`` is (expired or not), and whether it is the value the
+        last rotation replaced (accepted until that rotation's overlap ends)."""
         name = secret_name(token_id)
         stored = self._store.tokens.get(name)
         if stored is None or stored.session != session:
             return None
         if await self._verified.verify(scope=name, token=token, hash_=stored.hash):
-            return stored
+            return stored, False
         if stored.previous_valid(self._clock()) and await self._verified.verify(
                 scope=name, token=token, hash_=stored.previous_hash):
-            return stored
+            return stored, True
         return None
 
     async def _bootstrap(self, token: str) -> Principal | None:

@@ -4,10 +4,13 @@ console's session cookie on the handshake."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 import aiohttp
 import pytest
 import sdkdocs
-from apikit import Api, World, deployment
+from apikit import CREATE_TOKEN, Api, World, deployment
 from sessionkit import sign_in, with_session
 from wskit import connected
 
@@ -122,6 +125,29 @@ async def test_signing_out_ends_the_subscriptions_of_the_session(api: Api,
                                       headers=with_session(session)) as response:
             assert response.status == 204
         await api.data(sdkdocs.CREATE, {"data": deployment("iris-00007")}, token=world.alice)
+        message = await socket.receive()
+        errors = message["payload"] if message["type"] == "error" else \
+            message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "NOT_AUTH"
+
+
+async def test_a_rotated_out_token_ends_its_subscriptions_with_its_overlap(
+        api: Api, world: World) -> None:
+    """A socket opened with the value a rotation replaced lives through the overlap only: the
+    first change after it ends the subscription with NOT_AUTH."""
+    made = (await api.data(CREATE_TOKEN, {"data": {"username": "alice"}},
+                           token=world.alice))["createApiToken"]
+    rotate = """mutation ($id: ID!) { rotateApiToken(data: {id: $id, overlapSeconds: 2}) {
+        apiToken { previousExpiresAt } } }"""
+    ends = datetime.fromisoformat((await api.data(rotate, {"id": made["apiToken"]["id"]},
+                                                  token=world.alice))[
+        "rotateApiToken"]["apiToken"]["previousExpiresAt"])
+    async with connected(api, token=made["token"]) as socket:
+        await socket.subscribe("all", LIST)
+        await api.data(sdkdocs.CREATE, {"data": deployment("iris-00008")}, token=world.alice)
+        assert (await socket.next("all"))["phDeployments"]["type"] == "ADDED"
+        await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()))
+        await api.data(sdkdocs.CREATE, {"data": deployment("iris-00009")}, token=world.alice)
         message = await socket.receive()
         errors = message["payload"] if message["type"] == "error" else \
             message["payload"]["errors"]
