@@ -92,6 +92,7 @@ class Upstream:
         self.seen: list[dict[str, Any]] = []
         self.release = asyncio.Event()
         self.hanging = 0
+        self.sockets = 0  # WebSocket handshakes accepted
         self._runner: web.AppRunner | None = None
 
     @property
@@ -169,6 +170,7 @@ class Upstream:
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(protocols=("echo.v1",))
         await ws.prepare(request)
+        self.sockets += 1
         await ws.send_json({"x_forwarded_user": request.headers.getall("X-Forwarded-User", []),
                             "authorization": request.headers.get("Authorization")})
         async for message in ws:

@@ -273,6 +273,20 @@ async def test_a_request_in_flight_to_a_removed_predictor_finishes(
     assert answers == [(200, "canary"), (200, "canary"), (200, "predictor1")]
 
 
+@PATHS
+async def test_a_failing_predictor_is_named_in_the_proxys_own_answer(
+        fast_path: bool, start_proxy: StartProxy, redis: Redis, servers: list[Upstream],
+        http: aiohttp.ClientSession) -> None:
+    """A 502 for an unreachable predictor carries X-Model-Predictor, so a failing canary shows."""
+    proxy = await start_proxy(fast_path=fast_path)
+    primary = servers[0]
+    await routed(proxy, redis, "open-00000", primary.address, predictors=(
+        primary.predictor("predictor1", 100), Predictor("canary", "127.0.0.1", 9, 0, ready=True)))
+    status, predictor, problem = await _get(http, proxy.port, "/deployment/open-00000@canary/x",
+                                            {})
+    assert (status, predictor, problem["error"]) == (502, "canary", "upstream_unavailable")
+
+
 async def test_the_proxy_picks_up_a_new_split_without_restarting(
         proxy: RunningProxy, redis: Redis, servers: list[Upstream],
         http: aiohttp.ClientSession) -> None:

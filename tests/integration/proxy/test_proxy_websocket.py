@@ -43,3 +43,32 @@ async def test_websocket_without_credentials_is_refused(
                                  "Sec-WebSocket-Version": "13",
                                  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}) as response:
         assert response.status == 401
+
+
+async def test_websocket_reaches_a_predictor_by_name_and_says_which(
+        proxy: RunningProxy, redis: Redis, upstream: Upstream,
+        http: aiohttp.ClientSession) -> None:
+    """<id>@<predictor>/ws relays to that predictor; the handshake names it in X-Model-Predictor."""
+    token = new_token()
+    other = await Upstream().start()
+    try:
+        await routed(proxy, redis, "iris-abc12", upstream.address, access=Access.PRIVATE,
+                     clients={"app": token},
+                     predictors=(upstream.predictor("predictor1", 100),
+                                 other.predictor("canary", 0)))
+        for path, name in (("/deployment/iris-abc12/ws", "predictor1"),
+                           ("/deployment/iris-abc12@canary/ws", "canary")):
+            async with http.ws_connect(url(proxy.port, path), protocols=("echo.v1",),
+                                       headers={"Authorization": basic("app", token)}) as ws:
+                assert (await ws.receive_json())["x_forwarded_user"] == ["app"]
+                await ws.send_str(name)
+                assert await ws.receive_str() == f"echo:{name}"
+            async with http.get(url(proxy.port, path), headers={
+                    "Authorization": basic("app", token), "Upgrade": "websocket",
+                    "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}) as response:
+                assert response.status == 101
+                assert response.headers["X-Model-Predictor"] == name
+        assert (upstream.sockets, other.sockets) == (2, 2)
+    finally:
+        await other.stop()
