@@ -8,6 +8,7 @@ import { messageOf, onSignedOut, query, takeFirst } from "./api/client";
 import { currentSession, signOut, takeFirstSession, type Session } from "./api/session";
 import type { Me } from "./api/types";
 import { ApiTokensPage } from "./pages/admin/ApiTokensPage";
+import { AuditPage } from "./pages/admin/AuditPage";
 import { GroupsPage } from "./pages/admin/GroupsPage";
 import { InstanceTypesPage } from "./pages/admin/InstanceTypesPage";
 import { DeploymentDetailPage } from "./pages/DeploymentDetailPage";
@@ -92,6 +93,7 @@ function SignedIn({ session, me, reload }: { session: Session; me: Me; reload: (
       { href: "/admin/groups", label: "Groups", active: path.startsWith("/admin/groups") },
       { href: "/admin/instance-types", label: "Instance Types", active: path.startsWith("/admin/instance-types") },
       { href: "/admin/api-tokens", label: "API Tokens", active: path.startsWith("/admin/api-tokens") },
+      { href: "/admin/audit", label: "Audit", active: path.startsWith("/admin/audit") },
     ] : []),
   ];
   return (
@@ -142,5 +144,6 @@ function Page({ path, admin }: { path: string; admin: boolean }) {
   if (admin && match("/admin/groups", path)) return <GroupsPage />;
   if (admin && match("/admin/instance-types", path)) return <InstanceTypesPage />;
   if (admin && match("/admin/api-tokens", path)) return <ApiTokensPage />;
+  if (admin && match("/admin/audit", path)) return <AuditPage />;
   return <NotFoundPage />;
 }

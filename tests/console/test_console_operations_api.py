@@ -59,10 +59,17 @@ def test_every_console_operation_runs_against_the_api(dev_stack: DevStack) -> No
     assert detail["instanceType"]["name"] == "cpu-1"
     client = run("CreateClient", deploymentId="ops-one", name="app")["createPhDeploymentClient"]
     assert client["plainTextToken"]
+    rotated = run("RotateClient", deploymentId="ops-one", name="app", overlapSeconds=60)
+    assert rotated["rotatePhDeploymentClient"]["plainTextToken"] not in (
+        None, client["plainTextToken"])
     updated = run("UpdateDeployment", id="ops-one", data={"replicas": 2, "updateMessage": "two"})
     assert updated["updatePhDeployment"]["replicas"] == 2
     history = wait_for_history(run, "ops-one", "two")  # before the next change, which may
     assert history[0]["deployment"]["endpointClients"] == [{"name": "app"}]  # coalesce with it
+    first = next(item for item in history if item["deployment"]["updateMessage"] == "first")
+    back = run("RollbackDeployment", id="ops-one", historyId=first["deployment"]["id"],
+               updateMessage="back")
+    assert back["rollbackPhDeployment"]["id"] == "ops-one"
     assert run("StopDeployment", id="ops-one")["stopPhDeployment"]["stop"] is True
     assert run("StartDeployment", id="ops-one")["deployPhDeployment"]["stop"] is False
     remaining = run("DeleteClient", deploymentId="ops-one", name="app")["deletePhDeploymentClient"]
@@ -83,6 +90,10 @@ def test_every_console_operation_runs_against_the_api(dev_stack: DevStack) -> No
     token_id = issued["createApiToken"]["apiToken"]["id"]
     assert token_id in [item["id"] for item in run("ApiTokens")["apiTokens"]]
     run("RevokeApiToken", id=token_id)
+
+    audited = run("AuditEvents", where={"target": "deployment/ops-one"}, first=50, after=None)
+    actions = {edge["node"]["action"] for edge in audited["auditEvents"]["edges"]}
+    assert {"createPhDeployment", "rotatePhDeploymentClient", "rollbackPhDeployment"} <= actions
 
     unsent = {name for name, kind in kinds().items() if kind != "subscription"} - run.sent
     assert unsent == set(), "operations this test does not run"

@@ -15,7 +15,8 @@ export type QueryName =
   | "Groups"
   | "InstanceTypes"
   | "ApiTokens"
-  | "License";
+  | "License"
+  | "AuditEvents";
 
 export type MutationName =
   | "CreateDeployment"
@@ -23,7 +24,9 @@ export type MutationName =
   | "StartDeployment"
   | "StopDeployment"
   | "DeleteDeployment"
+  | "RollbackDeployment"
   | "CreateClient"
+  | "RotateClient"
   | "DeleteClient"
   | "CreateGroup"
   | "UpdateGroup"

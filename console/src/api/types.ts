@@ -51,8 +51,18 @@ export interface DeploymentSpec {
   lastUpdatedTime: string | null;
   env: EnvVar[] | null;
   endpointAccessType: string | null;
-  endpointClients: { name: string | null }[] | null;
+  endpointClients: EndpointClient[] | null;
   instanceType: InstanceTypeRef | null;
+}
+
+/** A client of a private endpoint; the detail page reads its times too (never a token). */
+export interface EndpointClient {
+  name: string | null;
+  createdAt?: string | null;
+  createdBy?: string | null;
+  expiresAt?: string | null;
+  lastUsedAt?: string | null;
+  rotatedAt?: string | null;
 }
 
 export interface Pod {
@@ -75,6 +85,20 @@ export interface Deployment extends DeploymentSpec {
   creationTime: string | null;
   pods: Pod[] | null;
   failure?: Failure | null;
+  predictors?: Predictor[];
+}
+
+/** One version of the model behind the deployment, with its share of the requests. */
+export interface Predictor {
+  name: string;
+  primary: boolean;
+  modelImage: string | null;
+  instanceType: string | null;
+  replicas: number | null;
+  availableReplicas: number | null;
+  trafficPercent: number;
+  status: string | null;
+  endpoint: string | null;
 }
 
 export interface HistoryItem {
@@ -122,4 +146,25 @@ export interface License {
   expiredAt: string | null;
   maxModelDeploy: number | null;
   usage: { maxModelDeploy: number | null } | null;
+}
+
+/** One audit record (issue 14): who did what to what, when, and how it ended. */
+export interface AuditEvent {
+  id: string;
+  time: string;
+  component: string;
+  actor: string;
+  actorTokenId: string | null;
+  action: string;
+  target: string;
+  group: string | null;
+  outcome: string;
+  reason: string | null;
+  requestId: string;
+  sourceAddress: string;
+}
+
+export interface AuditPage {
+  edges: { node: AuditEvent; cursor: string }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }

@@ -81,8 +81,8 @@ export function DeploymentDetailPage({ id, tab }: { id: string; tab: string }) {
       <Tabs label="Deployment" tabs={tabs} current={current}>
         {current === "information" && <InformationTab deployment={deployment} />}
         {current === "logs" && <LogsTab deployment={deployment} />}
-        {current === "history" && <HistoryTab id={id} version={deployment.lastUpdatedTime} />}
-        {current === "clients" && <ClientsTab deployment={deployment} onChange={live.put} />}
+        {current === "history" && <HistoryTab id={id} current={deployment} />}
+        {current === "clients" && <ClientsTab deployment={deployment} onChange={live.put} reload={live.reload} />}
       </Tabs>
       {confirmDelete && (
         <ConfirmDialog title="Delete Deployment" confirmLabel="Delete"

@@ -7,7 +7,7 @@ interface TextProps {
   value: string;
   onValue: (value: string) => void;
   error?: string | undefined;
-  type?: "text" | "number" | "date";
+  type?: "text" | "number" | "date" | "datetime-local";
   readOnly?: boolean;
   hint?: string;
   step?: string;

@@ -1,5 +1,8 @@
-/** The Information tab: PrimeHub's table of facts, the "Run an Example" curl, metadata and env. */
-import type { Deployment } from "../../api/types";
+/**
+ * The Information tab: PrimeHub's table of facts, the predictors with their share of the
+ * traffic (when there are several), the "Run an Example" curl, metadata and env.
+ */
+import type { Deployment, Predictor } from "../../api/types";
 import { CopyButton } from "../../ui/CopyButton";
 import { EnvTable, MetadataTable } from "../../ui/EnvTable";
 import { orDash, utc } from "../../ui/format";
@@ -39,6 +42,7 @@ export function InformationTab({ deployment }: { deployment: Deployment }) {
       <dl class="facts facts-wide">
         {facts.map(([label, value]) => [<dt key={`${label}-t`}>{label}</dt>, <dd key={`${label}-d`}>{value}</dd>])}
       </dl>
+      <Predictors predictors={deployment.predictors ?? []} />
       <h2>Run an Example</h2>
       <p>Replace <code>{"${YOUR_DATA}"}</code> with real data{deployment.endpointAccessType === "private"
         ? <>, and <code>{"<client-name>:<client-token>"}</code> with a client from the Clients tab</> : null}.</p>
@@ -49,5 +53,33 @@ export function InformationTab({ deployment }: { deployment: Deployment }) {
       <MetadataTable metadata={deployment.metadata} />
       <EnvTable env={deployment.env} />
     </div>
+  );
+}
+
+/** The versions of the model and their shares, once there is more than one (a single
+ * predictor is the deployment itself, already in the facts above, at 100%). */
+function Predictors({ predictors }: { predictors: Predictor[] }) {
+  if (predictors.length < 2) return null;
+  return (
+    <table class="table">
+      <caption>Predictors</caption>
+      <thead>
+        <tr><th scope="col">Name</th><th scope="col">Traffic</th><th scope="col">Status</th><th scope="col">Model Image</th>
+          <th scope="col">Instance Type</th><th scope="col">Replicas</th><th scope="col">Endpoint</th></tr>
+      </thead>
+      <tbody>
+        {predictors.map((predictor) => (
+          <tr key={predictor.name}>
+            <td>{predictor.name}{predictor.primary ? " (primary)" : ""}</td>
+            <td>{predictor.trafficPercent}%</td>
+            <td><StatusBadge status={predictor.status} /></td>
+            <td><code>{orDash(predictor.modelImage)}</code></td>
+            <td>{orDash(predictor.instanceType)}</td>
+            <td>{`${predictor.availableReplicas ?? 0}/${predictor.replicas ?? 0} available`}</td>
+            <td>{predictor.endpoint ? <code>{predictor.endpoint}</code> : "—"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
