@@ -1,12 +1,25 @@
-"""The admin pages: groups, instance types and API tokens."""
+"""The admin pages: groups, instance types and API tokens (scopes, use, rotation, revoke)."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from browserkit import DevStack, record_page
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(120)
+
+OWN_TOKEN = """mutation { createApiToken(data: {username: "dave"}) { token } }"""
+TOKENS = """{ apiTokens { description lastUsedAt } }"""
+AUDIT = """query ($where: AuditEventWhereInput) {
+  auditEvents(where: $where, first: 50) { edges { node { reason } } } }"""
+
+
+def last_used(dev_stack: DevStack, description: str) -> str | None:
+    found: str | None = next(token["lastUsedAt"] for token in dev_stack.gql(TOKENS)["apiTokens"]
+                             if token["description"] == description)
+    return found
 
 
 def test_groups_enable_deployment_and_set_limits(page: Page, dev_stack: DevStack) -> None:
@@ -89,3 +102,47 @@ def test_api_tokens_are_issued_once_and_revoked(page: Page, dev_stack: DevStack)
     expect(row).to_have_count(0)
     with pytest.raises(AssertionError):
         dev_stack.gql("{ me { username } }", token=token)
+
+
+def test_api_token_scope_use_rotation_and_revoke_reason(page: Page, dev_stack: DevStack) -> None:
+    """A read-scoped token is issued and listed with its scope and last use; `Rotate` shows a
+    new value once while the old one keeps working; `Revoke` keeps its reason for the audit."""
+    page.goto("/admin/api-tokens")
+    page.get_by_label("Username").fill("dave")
+    page.get_by_label("Scope").select_option("read")
+    page.get_by_label("Description").fill("dave reads")
+    page.get_by_role("button", name="Issue token").click()
+    token = page.get_by_label("API token for dave").inner_text().strip()
+    row = page.get_by_role("row").filter(has_text="dave reads")
+    expect(row).to_contain_text("read")
+    expect(row).to_contain_text("by admin")
+    expect(row.locator("td").nth(5)).to_have_text("Never")
+    with pytest.raises(AssertionError, match="FORBIDDEN"):
+        dev_stack.gql(OWN_TOKEN, token=token)  # a deployments:write token of dave's could
+    deadline = time.monotonic() + 60  # the API records use every few seconds
+    while last_used(dev_stack, "dave reads") is None:
+        assert time.monotonic() < deadline, "the token's use was never recorded"
+        dev_stack.gql("{ me { username } }", token=token)
+        time.sleep(1)
+    page.reload()
+    row = page.get_by_role("row").filter(has_text="dave reads")
+    expect(row.locator("td").nth(5)).to_contain_text("UTC")
+
+    row.get_by_role("button", name="Rotate").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Overlap (seconds)").fill("600")
+    dialog.get_by_role("button", name="Rotate").click()
+    new = page.get_by_label("New API token value for dave").inner_text().strip()
+    assert new != token
+    expect(row).to_contain_text("old value until")
+    record_page(page, "21-admin-api-tokens-rotated")
+    assert dev_stack.gql("{ me { username } }", token=new)["me"]["username"] == "dave"
+    assert dev_stack.gql("{ me { username } }", token=token)["me"]["username"] == "dave"
+
+    row.get_by_role("button", name="Revoke").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Reason (optional)").fill("dave left the team")
+    dialog.get_by_role("button", name="Revoke").click()
+    expect(row).to_have_count(0)
+    events = dev_stack.gql(AUDIT, {"where": {"action": "revokeApiToken"}})["auditEvents"]["edges"]
+    assert "dave left the team" in [edge["node"]["reason"] for edge in events]

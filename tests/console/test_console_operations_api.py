@@ -89,7 +89,9 @@ def test_every_console_operation_runs_against_the_api(dev_stack: DevStack) -> No
                                          "expiresAt": "2099-01-01T00:00:00Z"})
     token_id = issued["createApiToken"]["apiToken"]["id"]
     assert token_id in [item["id"] for item in run("ApiTokens")["apiTokens"]]
-    run("RevokeApiToken", id=token_id)
+    rotated_token = run("RotateApiToken", id=token_id, overlapSeconds=0)["rotateApiToken"]
+    assert rotated_token["apiToken"]["rotatedAt"] is not None
+    run("RevokeApiToken", id=token_id, reason="ops test done")
 
     audited = run("AuditEvents", where={"target": "deployment/ops-one"}, first=50, after=None)
     actions = {edge["node"]["action"] for edge in audited["auditEvents"]["edges"]}

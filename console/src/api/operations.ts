@@ -35,6 +35,7 @@ export type MutationName =
   | "UpdateInstanceType"
   | "DeleteInstanceType"
   | "CreateApiToken"
+  | "RotateApiToken"
   | "RevokeApiToken";
 
 export type SubscriptionName = "DeploymentChanged" | "DeploymentEvents";

@@ -138,6 +138,11 @@ export interface ApiToken {
   createdAt: string;
   expiresAt: string | null;
   description: string | null;
+  scopes: string[];
+  createdBy: string | null;
+  rotatedAt: string | null;
+  previousExpiresAt: string | null;
+  lastUsedAt: string | null;
 }
 
 /** PrimeHub's licence query: the licensed number of running deployments and the usage. */

@@ -16,6 +16,10 @@ import { Notice } from "../ui/Notice";
 import { StatusBadge } from "../ui/StatusBadge";
 
 const PAGE = 60;
+// The first frame draws only what a large screen shows (6 columns of 4 rows); the rest of the
+// page of cards follows right after it is painted (the effect below), so the first paint does
+// not wait for cards nobody can see yet.
+const FIRST_SCREEN = 24;
 
 export function FeatureNotAvailable() {
   return (
@@ -70,11 +74,11 @@ export function DeploymentListPage() {
   const license = useLicense();
   const [search, setSearch] = useState("");
   const [mine, setMine] = useState(false);
-  const [limit, setLimit] = useState(PAGE);
+  const [limit, setLimit] = useState(FIRST_SCREEN);
   const [refreshing, setRefreshing] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
 
-  useEffect(() => setLimit(PAGE), [search, mine, group?.id]);
+  useEffect(() => setLimit(PAGE), [search, mine, group?.id]); // after the first paint, too
   const shown = useMemo(() => {
     const needle = search.trim().toLowerCase();
     return (list.items ?? []).filter((card) =>
@@ -129,7 +133,7 @@ export function DeploymentListPage() {
           <ul class="cards" aria-label="Deployments">
             {shown.slice(0, limit).map((card) => <Card key={card.id} card={card} onToggle={toggle} />)}
           </ul>
-          {shown.length > limit && (
+          {shown.length > limit && limit >= PAGE && (
             <button type="button" class="more" onClick={() => setLimit(limit + PAGE * 4)}>
               Show more ({shown.length - limit} more)
             </button>

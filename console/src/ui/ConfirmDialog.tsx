@@ -10,13 +10,16 @@ interface Props {
   confirmLabel: string;
   /** When set, the user must type this text before the button works (PrimeHub's delete). */
   typeToConfirm?: string;
-  onConfirm: () => Promise<void>;
+  /** When set, an optional one-line reason is asked for (kept by the audit trail). */
+  reasonLabel?: string;
+  onConfirm: (reason: string | null) => Promise<void>;
   onClose: () => void;
 }
 
 /** Asks before something that cannot be undone; shows the API's error if it fails. */
-export function ConfirmDialog({ title, message, confirmLabel, typeToConfirm, onConfirm, onClose }: Props) {
+export function ConfirmDialog({ title, message, confirmLabel, typeToConfirm, reasonLabel, onConfirm, onClose }: Props) {
   const [typed, setTyped] = useState("");
+  const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ready = typeToConfirm === undefined || typed === typeToConfirm;
@@ -26,7 +29,7 @@ export function ConfirmDialog({ title, message, confirmLabel, typeToConfirm, onC
     setBusy(true);
     setError(null);
     try {
-      await onConfirm();
+      await onConfirm(reason.trim() || null);
       onClose();
     } catch (failure) {
       setError(messageOf(failure));
@@ -41,6 +44,12 @@ export function ConfirmDialog({ title, message, confirmLabel, typeToConfirm, onC
           <Field id="confirm-text" label={`Type ${typeToConfirm} to confirm`}>
             <input id="confirm-text" value={typed} autoComplete="off" autoFocus
                    onInput={(event) => setTyped(event.currentTarget.value)} />
+          </Field>
+        )}
+        {reasonLabel !== undefined && (
+          <Field id="confirm-reason" label={reasonLabel}>
+            <input id="confirm-reason" value={reason} autoComplete="off" maxLength={256}
+                   onInput={(event) => setReason(event.currentTarget.value)} />
           </Field>
         )}
         {error && <Errors messages={[error]} />}

@@ -9,12 +9,11 @@ import { useState } from "preact/hooks";
 import { mutate } from "../../api/client";
 import type { Deployment, EndpointClient } from "../../api/types";
 import { ConfirmDialog } from "../../ui/ConfirmDialog";
-import { Dialog } from "../../ui/Dialog";
 import { describedBy, Field } from "../../ui/Field";
 import { utc } from "../../ui/format";
-import { TextInput } from "../../ui/inputs";
 import { Errors } from "../../ui/Notice";
 import { OneTimeToken } from "../../ui/OneTimeToken";
+import { RotateDialog } from "../../ui/RotateDialog";
 import { useSubmit } from "../../ui/useSubmit";
 
 interface Shown {
@@ -27,8 +26,6 @@ interface TokenAnswer {
   name: string;
   plainTextToken: string;
 }
-
-const MAX_OVERLAP_S = 604800;
 
 /** A `datetime-local` value (read as UTC) for the API, or null when blank. */
 export function utcOrNull(local: string): string | null {
@@ -69,9 +66,9 @@ export function ClientsTab({ deployment, onChange, reload }: {
       await reload();
     }, new Set(["name", "expiresAt"]));
   };
-  const remove = async (client: string): Promise<void> => {
+  const remove = async (client: string, reason: string | null): Promise<void> => {
     const data = await mutate<{ deletePhDeploymentClient: { endpointClients: EndpointClient[] | null } | null }>(
-      "DeleteClient", { deploymentId: deployment.id, name: client });
+      "DeleteClient", { deploymentId: deployment.id, name: client, reason });
     onChange({ ...deployment, endpointClients: data.deletePhDeploymentClient?.endpointClients
       ?? (deployment.endpointClients ?? []).filter((item) => item.name !== client) });
     if (shown?.name === client) setShown(null);
@@ -129,49 +126,17 @@ export function ClientsTab({ deployment, onChange, reload }: {
         the model sees the client name in the <code>X-Forwarded-User</code> header. Last use is as of
         the proxies' last report (every few seconds).</p>
       {rotating !== null && (
-        <RotateDialog deploymentId={deployment.id} name={rotating} onRotated={rotated} onClose={() => setRotating(null)} />
+        <RotateDialog title={`Rotate client ${rotating}`} onClose={() => setRotating(null)} onRotate={async (overlapSeconds) => {
+          const data = await mutate<{ rotatePhDeploymentClient: TokenAnswer }>("RotateClient", {
+            deploymentId: deployment.id, name: rotating, overlapSeconds });
+          await rotated(data.rotatePhDeploymentClient);
+        }} />
       )}
       {deleting !== null && (
-        <ConfirmDialog title="Delete client" confirmLabel="Delete"
+        <ConfirmDialog title="Delete client" confirmLabel="Delete" reasonLabel="Reason (optional)"
                        message={`Delete the client ${deleting}? Its token stops working at once.`}
-                       onConfirm={() => remove(deleting)} onClose={() => setDeleting(null)} />
+                       onConfirm={(reason) => remove(deleting, reason)} onClose={() => setDeleting(null)} />
       )}
     </div>
-  );
-}
-
-function RotateDialog({ deploymentId, name, onRotated, onClose }: {
-  deploymentId: string; name: string; onRotated: (answer: TokenAnswer) => Promise<void>; onClose: () => void;
-}) {
-  const [overlap, setOverlap] = useState("3600");
-  const submit = useSubmit();
-  const rotate = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const seconds = Number(overlap);
-    if (overlap.trim() === "" || !Number.isInteger(seconds) || seconds < 0 || seconds > MAX_OVERLAP_S) {
-      submit.fail(new Map([["overlapSeconds", `Enter whole seconds from 0 to ${MAX_OVERLAP_S} (a week).`]]));
-      return;
-    }
-    await submit.run(async () => {
-      const data = await mutate<{ rotatePhDeploymentClient: TokenAnswer }>("RotateClient", {
-        deploymentId, name, overlapSeconds: seconds });
-      await onRotated(data.rotatePhDeploymentClient);
-    }, new Set(["overlapSeconds"]));
-  };
-  return (
-    <Dialog title={`Rotate client ${name}`} onClose={onClose}>
-      <form onSubmit={rotate} noValidate>
-        <p>A new token is made and shown once. The current token keeps working beside it for the
-          overlap, so callers can switch without an outage; then it is refused.</p>
-        <TextInput id="overlap-seconds" label="Overlap (seconds)" type="number" value={overlap}
-                   error={submit.errors.get("overlapSeconds")} hint="0 stops the current token at once; at most 604800 (a week)."
-                   onValue={setOverlap} />
-        <Errors messages={submit.general} />
-        <div class="actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={submit.busy}>Rotate</button>
-        </div>
-      </form>
-    </Dialog>
   );
 }
