@@ -47,11 +47,10 @@ Settings (``MODEL_GATEWAY_`` + name):
   slow a caller may be before its connection is closed (75 s, 10 s, 30 s, 4096 bytes/s; see
   :mod:`proxy.readdeadlines`).
 - ``REDIS_URL`` [redis://127.0.0.1:6379/0], ``REDIS_PASSWORD``: the data plane's Redis, the
-  names the controller and the proxy read. The API only reads it: a mutation that makes a
-  client token usable (``createPhDeploymentClient``, a switch to ``private``) returns once the
-  controller has published the token's hash there (read your writes for tokens).
-- ``API_TRUSTED_HOPS``: reverse proxies in front of the API whose ``X-Forwarded-For``
-  entries are believed for the caller's address in audit records (0: the TCP peer).
+  names the controller and the proxy read. The API never writes the data plane there (only
+  its audit records and API tokens' last use); a mutation that makes a client token usable
+  (``createPhDeploymentClient``, a switch to ``private``) returns once the controller has
+  published the token's hash there (read your writes for tokens).
 - ``API_DATA_PLANE_WAIT``: the longest such a mutation waits for that publish before it
   fails with ``SERVICE_UNAVAILABLE`` (10 s).
 - ``API_PROMOTE_DRAIN``: how long ``promotePhDeploymentPredictor`` lets requests already sent
@@ -59,8 +58,10 @@ Settings (``MODEL_GATEWAY_`` + name):
   before it removes them (10 s; set it above the model's longest request).
 - ``AUDIT_WINDOW``, ``AUDIT_STREAM_CAP``: how long ``auditEvents`` can find a record (604800 s,
   7 days) and the most records it keeps (100000); the proxy reads the same two. The API
-  appends its audit records to that Redis stream (the only thing it writes there); the log
-  line of each record is the store of record (:mod:`proxy.audit`).
+  appends its audit records to that Redis stream; the log line of each record is the store
+  of record (:mod:`proxy.audit`).
+- ``API_TRUSTED_HOPS``: reverse proxies in front of the API whose ``X-Forwarded-For``
+  entries are believed for the caller's address in audit records (0: the TCP peer).
 """
 
 from __future__ import annotations
