@@ -1,7 +1,8 @@
 """The proxy's aiohttp application: one handler, and one lifetime block per resource.
 
 Every long-lived resource (Redis client, upstream pool, WebSocket client session, hashing
-threads, the event follower, the usage flusher, the audit trail's writer) is opened and closed
+threads, the event follower, the usage flusher, the audit trail's writer, the load reporter)
+is opened and closed
 by its own ``cleanup_ctx`` entry and reached through a typed :class:`aiohttp.web.AppKey`. The
 contexts unwind in reverse, so the last usage flush and audit records still have Redis, and
 Redis closes last.
@@ -15,7 +16,10 @@ a private deployment, check the credentials (401, 429, 503); only then reveal av
 private deployment but that it exists; then relay (WebSocket or HTTP) to the predictor named,
 or to the one the deployment's split picks (:mod:`proxy.splitting`), with
 ``X-Model-Predictor`` naming it on the answer. Credentials are the deployment's, whichever
-predictor serves. Metrics, the access line and usage are recorded for every answer.
+predictor serves. A predictor scaled to zero (``wakeable``) is woken only at that point, after
+the credentials, and the request is held until it is ready (:mod:`proxy.waking`). Metrics, the
+access line and usage are recorded for every answer, and every admitted request counts as in
+flight for the autoscaler until its answer is done (:mod:`proxy.inflight`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
@@ -48,16 +52,18 @@ from proxy.credentials import MalformedCredentials, parse_basic
 from proxy.forwarding import Forwarder
 from proxy.hashing import make_context
 from proxy.headers import Forwarding, forwarding, request_id
+from proxy.inflight import Inflight
 from proxy.loginlimits import LoginLimits
 from proxy.metrics import ProxyMetrics
 from proxy.problems import Problem, problem, retry_later, unauthorized
-from proxy.records import PREDICTOR_NAME, Access, Upstream
+from proxy.records import PREDICTOR_NAME, Access, Upstream, target
 from proxy.refusals import RefusalStreaks
 from proxy.routes import RouteTable
 from proxy.settings import ProxySettings
 from proxy.subscribing import ChangeFollower
 from proxy.upstream import UpstreamPool
 from proxy.usage import UsageRecorder
+from proxy.waking import Waker
 from proxy.websockets import WebSocketRelay, is_websocket
 
 PREFIX: Final = "/deployment/"
@@ -77,6 +83,8 @@ WS_SESSION: Final = web.AppKey("ws_session", aiohttp.ClientSession)
 HASH_THREADS: Final = web.AppKey("hash_threads", ThreadPoolExecutor)
 USAGE: Final = web.AppKey("usage", UsageRecorder)
 AUDIT: Final = web.AppKey("audit", AuditTrail)
+INFLIGHT: Final = web.AppKey("inflight", Inflight)
+WAKER: Final = web.AppKey("waker", Waker)
 
 
 @dataclass(slots=True)
@@ -90,6 +98,7 @@ class Call:
     predictor: str = ""
     client: str = ""
     refused: str = ""  # why credentials were refused, when the status does not say it
+    load_target: str = ""  # ``<id>@<predictor>`` counted in flight until the answer is done
     upstream_seconds: float | None = None
 
 
@@ -112,7 +121,7 @@ class ProxyHandler:
     def __init__(self, *, settings: ProxySettings, routes: RouteTable,
                  authenticator: Authenticator, forwarder: Forwarder,
                  websockets: WebSocketRelay, metrics: ProxyMetrics,
-                 usage: UsageRecorder) -> None:
+                 usage: UsageRecorder, inflight: Inflight, waker: Waker) -> None:
         self._trusted_hops = settings.trusted_hops
         self._retry_after = settings.retry_after
         self._republishing = retry_later(503, "data_plane_incomplete",
@@ -123,6 +132,8 @@ class ProxyHandler:
         self.websockets = websockets
         self._metrics = metrics
         self._usage = usage
+        self._inflight = inflight
+        self._waker = waker
         self._public = metrics.auth.labels("public")
         self._malformed = metrics.auth.labels("malformed")
         self._missing = metrics.auth.labels("missing")
@@ -174,17 +185,52 @@ class ProxyHandler:
                 return problem(404, "predictor_not_found",
                                f"the deployment has no predictor named {wanted}")
             if not upstream.ready:
-                return retry_later(503, "predictor_not_ready",
-                                   f"the predictor {wanted} has no ready pods",
-                                   self._retry_after)
+                if not upstream.wakeable:
+                    return retry_later(503, "predictor_not_ready",
+                                       f"the predictor {wanted} has no ready pods",
+                                       self._retry_after)
+                woken = await self._wake(call, (upstream.name,),
+                                         lambda: self._named_ready(deployment_id, wanted))
+                if isinstance(woken, Problem):
+                    return woken
+                upstream = woken
         else:
-            picked = split.pick(call.forwarded.address if client is None else client)
+            caller = call.forwarded.address if client is None else client
+            picked = split.pick(caller)
             if picked is None:
-                return retry_later(503, "deployment_not_ready",
-                                   "the deployment has no ready pods", self._retry_after)
+                asleep = tuple(item.name for item in route.predictors
+                               if item.wakeable and item.weight > 0)
+                if not asleep:
+                    return retry_later(503, "deployment_not_ready",
+                                       "the deployment has no ready pods", self._retry_after)
+                woken = await self._wake(call, asleep,
+                                         lambda: self._picked(deployment_id, caller))
+                if isinstance(woken, Problem):
+                    return woken
+                picked = woken
             upstream = picked
         call.predictor = upstream.name
+        if not call.load_target:
+            call.load_target = target(deployment_id, upstream.name)
+            self._inflight.started(call.load_target)
         return Admission(upstream, f"/{rest}{question}{query}", client)
+
+    async def _wake(self, call: Call, asleep: tuple[str, ...],
+                    ready: Callable[[], Upstream | None]) -> Upstream | Problem:
+        """Hold an admitted request while predictors scaled to zero wake (it is load too)."""
+        call.load_target = target(call.deployment, asleep[0])
+        self._inflight.started(call.load_target)
+        return await self._waker.hold(deployment_id=call.deployment, predictors=asleep,
+                                      ready=ready)
+
+    def _named_ready(self, deployment_id: str, name: str) -> Upstream | None:
+        split = self._routes.split(deployment_id)
+        found = split.named(name) if split is not None and not split.route.stopped else None
+        return found if found is not None and found.ready else None
+
+    def _picked(self, deployment_id: str, caller: str) -> Upstream | None:
+        split = self._routes.split(deployment_id)
+        return split.pick(caller) if split is not None and not split.route.stopped else None
 
     def finish(self, call: Call, *, method: str, raw_path: str, status: int) -> None:
         """Metrics, usage and the access line of one answered request."""
@@ -196,6 +242,8 @@ class ProxyHandler:
                                            seconds=call.upstream_seconds)
         if call.client:
             self._usage.record(call.deployment, call.client)
+        if call.load_target:
+            self._inflight.ended(call.load_target)
         log_access(request_id=call.request_id, address=call.forwarded.address, method=method,
                    path=raw_path.partition("?")[0], deployment=call.deployment,
                    predictor=call.predictor, client=call.client, status=status,
@@ -338,6 +386,19 @@ async def _audit(app: web.Application) -> AsyncIterator[None]:
     await audit.flush()
 
 
+async def _inflight(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[INFLIGHT] = inflight = Inflight(redis=app[REDIS], interval=settings.load_report_interval)
+    app[WAKER] = Waker(redis=app[REDIS], timeout=settings.wake_timeout,
+                       max_held=settings.wake_max_held, retry_after=settings.retry_after)
+    task = asyncio.create_task(inflight.run(), name="proxy-load-report")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await inflight.withdraw()
+
+
 async def _handler(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     limits = LoginLimits(pair=settings.failed_login_limit,
@@ -354,7 +415,7 @@ async def _handler(app: web.Application) -> AsyncIterator[None]:
         forwarder=Forwarder(pool=app[UPSTREAMS], body_limit=settings.body_limit),
         websockets=WebSocketRelay(session=app[WS_SESSION],
                                   connect_timeout=settings.connect_timeout),
-        metrics=app[METRICS], usage=app[USAGE])
+        metrics=app[METRICS], usage=app[USAGE], inflight=app[INFLIGHT], waker=app[WAKER])
     yield
 
 
@@ -371,7 +432,7 @@ def build_app(settings: ProxySettings) -> web.Application:
     app[ROUTES] = RouteTable()
     app[CACHE] = VerifiedCache(pepper=settings.pepper, ttl=settings.cache_ttl)
     app.cleanup_ctx.extend([_redis, _upstreams, _ws_session, _hash_threads, _follower, _usage,
-                            _audit, _handler])
+                            _audit, _inflight, _handler])
     app.on_shutdown.append(_close_websockets)
     app.router.add_route("*", r"/{tail:[\s\S]*}", _handle)  # "." misses a decoded %0A
     return app

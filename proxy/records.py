@@ -16,7 +16,20 @@ key                                        type    content
 ``mg:failed:address:<address>``            string  failed logins from one source address
 ``mg:audit``                               stream  the audit trail's query window (proxy.audit)
 ``mg:streak:<kind>:<subject>``             string  a refusal streak in progress (proxy.audit)
+``mg:load-reporters``                      zset    proxy id -> unix s of its last load report
+``mg:load:<proxy id>``                     hash    ``<id>@<predictor>`` -> load (encode_load);
+                                                   expires :data:`LOAD_TTL_PERIODS` periods
+                                                   after the proxy's last report
+``mg:wakes``                               stream  wake requests: ``target`` =
+                                                   ``<id>@<predictor>`` (capped length)
 =========================================  ======  =============================================
+
+Load and wakes (autoscaling, :mod:`proxy.inflight`, :mod:`proxy.waking`): every proxy process
+reports, once per period, for each predictor it served, the average number of requests it had
+in flight over the period and how many it admitted; the controller sums the reports of the
+reporters seen recently. A proxy that dies stops reporting, and its hash expires. A request
+the proxy admitted (credentials checked) for a predictor scaled to zero (``wakeable``) adds a
+wake request to ``mg:wakes``; the controller reads the stream and starts a pod.
 
 The failure counters expire a window after their first failure; what they limit is described
 in :mod:`proxy.loginlimits`.
@@ -100,6 +113,12 @@ PRIMARY: Final = "predictor1"  # PrimeHub's name for a deployment's only predict
 PREDICTOR_NAME: Final = re.compile(r"[a-z0-9]([-a-z0-9]{0,14}[a-z0-9])?")  # use fullmatch
 TOTAL_WEIGHT: Final = 100
 AUDIT_STREAM_KEY: Final = "mg:audit"
+LOAD_REPORTERS_KEY: Final = "mg:load-reporters"
+WAKES_KEY: Final = "mg:wakes"
+WAKES_MAX_LENGTH: Final = 10_000  # approximate cap of the wake stream (XADD MAXLEN ~)
+LOAD_TTL_PERIODS: Final = 3
+_LOAD: Final = re.compile(r"(\d{1,9}(?:\.\d{1,6})?) (\d{1,12})")
+_PROXY_ID: Final = re.compile(r"[0-9a-f]{32}")
 
 
 class RecordError(ValueError):
@@ -370,3 +389,48 @@ def decode_credential(raw: str | bytes) -> tuple[CredentialKey, ...]:
         decoded.append(CredentialKey(_field(key, "hash", str, what),
                                      None if expires is None else float(expires)))
     return tuple(decoded)
+
+
+# -- load and wakes (issue 16) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One period of one predictor at one proxy: mean requests in flight, requests admitted."""
+
+    concurrency: float
+    requests: int
+
+
+def load_key(proxy_id: str) -> str:
+    if not _PROXY_ID.fullmatch(proxy_id):
+        raise RecordError(f"proxy id {proxy_id[:40]!r} is not 32 hex digits")
+    return f"mg:load:{proxy_id}"
+
+
+def target(deployment_id: str, predictor: str) -> str:
+    """The field naming one predictor: ids are DNS labels, so ``@`` cannot clash."""
+    return f"{deployment_id}@{predictor}"
+
+
+def split_target(value: str) -> tuple[str, str]:
+    """``(deployment id, predictor)`` of a :func:`target`; :class:`RecordError` if malformed."""
+    deployment_id, at, predictor = value.partition("@")
+    if not at or not deployment_id or not PREDICTOR_NAME.fullmatch(predictor) \
+            or "@" in deployment_id or ":" in deployment_id:
+        raise RecordError(f"target {value[:80]!r} is not <deployment id>@<predictor>")
+    return deployment_id, predictor
+
+
+def encode_load(load: Load) -> str:
+    if load.concurrency < 0 or load.requests < 0:
+        raise RecordError("load must not be negative")
+    return f"{load.concurrency:.3f} {load.requests}"
+
+
+def decode_load(raw: str | bytes) -> Load:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    found = _LOAD.fullmatch(text)
+    if found is None:
+        raise RecordError(f"load {text[:40]!r} is not '<concurrency> <requests>'")
+    return Load(float(found[1]), int(found[2]))

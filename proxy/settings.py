@@ -12,6 +12,11 @@ controller reads too, so one Secret configures both sides of the data plane.
 ``audit`` is the audit trail's query window the proxy appends its records to
 (``AUDIT_WINDOW``, ``AUDIT_STREAM_CAP``: names the API reads too, :mod:`proxy.audit`).
 
+Autoscaling: ``PROXY_LOAD_REPORT_INTERVAL`` (1 s) is how often in-flight counts go to Redis
+(:mod:`proxy.inflight`); a request for a predictor scaled to zero waits up to
+``PROXY_WAKE_TIMEOUT`` (120 s) for a pod, and at most ``PROXY_WAKE_MAX_HELD`` (1000) requests
+per process wait at once (:mod:`proxy.waking`); beyond either, 503 with ``Retry-After``.
+
 The pepper keys the in-process cache of verified credentials. It never leaves the process, so
 a random one per process (the default) is as good as a configured one; set it only to pin it.
 """
@@ -63,6 +68,9 @@ class ProxySettings:
     retry_after: int = 5
     trusted_hops: int = 0
     usage_flush_interval: float = 5.0
+    load_report_interval: float = 1.0  # in-flight reports for the autoscaler
+    wake_timeout: float = 120.0  # how long a request waits for a scaled-to-zero predictor
+    wake_max_held: int = 1000  # requests one process holds while predictors wake
     shutdown_timeout: float = 30.0
     client_timeouts: ReadTimeouts = field(default_factory=ReadTimeouts)
     access_log: bool = True
@@ -134,6 +142,13 @@ class ProxySettings:
             usage_flush_interval=read.seconds("PROXY_USAGE_FLUSH_INTERVAL",
                                              defaults.usage_flush_interval,
                                              minimum=0.05, maximum=3600),
+            load_report_interval=read.seconds("PROXY_LOAD_REPORT_INTERVAL",
+                                              defaults.load_report_interval,
+                                              minimum=0.05, maximum=60),
+            wake_timeout=read.seconds("PROXY_WAKE_TIMEOUT", defaults.wake_timeout,
+                                      minimum=0.05, maximum=3600),
+            wake_max_held=read.integer("PROXY_WAKE_MAX_HELD", defaults.wake_max_held,
+                                       minimum=0, maximum=1_000_000),
             shutdown_timeout=read.seconds("PROXY_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout,
                                          minimum=0, maximum=3600),
             client_timeouts=read_timeouts(read, "PROXY"),

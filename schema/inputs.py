@@ -46,6 +46,26 @@ class PhDeploymentClientWhereUniqueInput:
     name: str
 
 
+AUTOSCALING_HELP = (
+    "Scale on load between minReplicas and maxReplicas, on exactly one target: "
+    "targetConcurrency (in-flight requests per pod, measured by the proxies) or "
+    "targetCPUPercent (a Kubernetes HorizontalPodAutoscaler). replicas is then only the "
+    "starting count; without autoscaling, replicas is the fixed count. minReplicas 0 (with "
+    "targetConcurrency) scales to zero after scaleToZeroAfterSeconds without requests (300 "
+    "when left out); the next request wakes it and is held until a pod is ready. A private "
+    "deployment wakes only for a request with valid client credentials; a PUBLIC deployment "
+    "wakes on ANY request, so anyone who can reach it can make it start pods.")
+
+
+@strawberry.input(description=AUTOSCALING_HELP)
+class AutoscalingInput:
+    min_replicas: int
+    max_replicas: int
+    target_concurrency: float | None = None
+    target_cpu_percent: int | None = strawberry.field(name="targetCPUPercent", default=None)
+    scale_to_zero_after_seconds: int | None = None
+
+
 @strawberry.input(description=VALIDATION)
 class PhDeploymentCreateInput:
     id: strawberry.ID
@@ -65,6 +85,8 @@ class PhDeploymentCreateInput:
         "private unless MODEL_GATEWAY_API_DEFAULT_ENDPOINT_ACCESS is public (PrimeHub's).")
     model_uri_secret: str | None = strawberry.field(name="modelURISecret", default=None,
                                                     description=STORAGE_CREDENTIALS_HELP)
+    autoscaling: AutoscalingInput | None = strawberry.field(default=None,
+                                                            description=AUTOSCALING_HELP)
 
 
 @strawberry.input(description=VALIDATION)
@@ -83,6 +105,9 @@ class PhDeploymentUpdateInput:
     model_uri_secret: str | None = strawberry.field(name="modelURISecret",
                                                     default=strawberry.UNSET,
                                                     description=STORAGE_CREDENTIALS_HELP)
+    autoscaling: AutoscalingInput | None = strawberry.field(
+        default=strawberry.UNSET, description=AUTOSCALING_HELP + " null: back to the fixed "
+        "replicas.")
 
 
 @strawberry.input(description=VALIDATION)
@@ -243,6 +268,8 @@ class PhDeploymentPredictorCreateInput:
     metadata: JSON | None = None
     model_uri_secret: str | None = strawberry.field(name="modelURISecret", default=None,
                                                     description=STORAGE_CREDENTIALS_HELP)
+    autoscaling: AutoscalingInput | None = strawberry.field(default=None,
+                                                            description=AUTOSCALING_HELP)
 
 
 @strawberry.input(description=VALIDATION)
@@ -260,6 +287,9 @@ class PhDeploymentPredictorUpdateInput:
     model_uri_secret: str | None = strawberry.field(name="modelURISecret",
                                                     default=strawberry.UNSET,
                                                     description=STORAGE_CREDENTIALS_HELP)
+    autoscaling: AutoscalingInput | None = strawberry.field(
+        default=strawberry.UNSET, description=AUTOSCALING_HELP + " null: back to the fixed "
+        "replicas.")
 
 
 @strawberry.input

@@ -41,7 +41,7 @@ from gateway.kube import clientsecrets, phdeployments
 from gateway.kube.errors import AlreadyExists
 from gateway.kube.phdeployments import DeploymentSpec, Predictor
 from gateway.kube.phdeployments import PhDeployment as DeploymentView
-from schema import permissions, rules, specs, validation
+from schema import autoscaling, permissions, rules, specs, validation
 from schema.confirming import usable
 from schema.context import Context, Info
 from schema.errors import BadUserInput, Unavailable, kube_errors
@@ -76,6 +76,7 @@ def check_start(context: Context, *, deployment_id: str, group_id: str | None,
                                            store.instance_types.get(instance_type))
         rules.references_allowed(group, predictor, services.settings.sources)
         rules.within_quota(group, found)
+        autoscaling.within_quota(group, found, predictor.autoscaling)
     if not already_running:
         rules.room_to_start(group, store.deployments.values(), deployment_id=deployment_id,
                             licence_limit=services.settings.license_max_deploy)

@@ -26,7 +26,7 @@ from strawberry import UNSET
 from gateway.api.settings import ApiSettings
 from gateway.kube.groups import Group
 from gateway.kube.phdeployments import DeploymentSpec, Endpoint, Predictor
-from schema import validation
+from schema import autoscaling, validation
 from schema.errors import BadUserInput
 from schema.inputs import PhDeploymentCreateInput, PhDeploymentUpdateInput
 
@@ -47,7 +47,9 @@ def created(data: PhDeploymentCreateInput, *, group: Group, user: str, now: str,
             image_pull_secret=validation.image_pull_secret(data.image_pull_secret),
             metadata=validation.metadata(data.metadata),
             model_uri_secret=validation.secret_name(data.model_uri_secret,
-                                                    field="modelURISecret")),
+                                                    field="modelURISecret"),
+            autoscaling=autoscaling.validated(data.autoscaling,
+                                              max_replicas=settings.max_replicas)),
         display_name=validation.line(data.name, field="name")
         or data.id,
         user_id=user, user_name=user, group_id=group.name, group_name=group.name, stop=False,
@@ -76,6 +78,7 @@ class PredictorFields(Protocol):
     model_uri_secret: str | None
     instance_type: str | None
     metadata: Any
+    autoscaling: Any
 
 
 def predictor_changes(data: PredictorFields, *, settings: ApiSettings) -> dict[str, Any]:
@@ -93,6 +96,9 @@ def predictor_changes(data: PredictorFields, *, settings: ApiSettings) -> dict[s
     if data.model_uri_secret is not UNSET:
         predictor["model_uri_secret"] = validation.secret_name(data.model_uri_secret,
                                                                field="modelURISecret")
+    if data.autoscaling is not UNSET:
+        predictor["autoscaling"] = autoscaling.validated(data.autoscaling,
+                                                         max_replicas=settings.max_replicas)
     if data.instance_type is not UNSET and data.instance_type:
         predictor["instance_type"] = validation.instance_type(data.instance_type)
     if data.metadata is not UNSET:

@@ -32,6 +32,7 @@ from gateway import scopes
 from gateway.kube import clientsecrets
 from gateway.kube import phdeployments as views
 from gateway.kube.apitokens import ApiToken as ApiTokenView
+from gateway.kube.autoscaling import Autoscaling as AutoscalingView
 from gateway.kube.clientsecrets import ClientDetails
 from gateway.kube.groups import Group as GroupView
 from gateway.kube.instancetypes import MEMORY_LIMIT, MEMORY_REQUEST
@@ -40,7 +41,7 @@ from gateway.kube.quantities import GIBI, GIGA, gigabytes
 from schema.context import Info
 from schema.elsewhere import Dataset, Image, QueryImageMode, not_here
 from schema.failures import DeploymentFailure, explain
-from schema.inputs import STORAGE_CREDENTIALS_HELP
+from schema.inputs import AUTOSCALING_HELP, STORAGE_CREDENTIALS_HELP
 from schema.rules import running
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,8 @@ class PhDeploymentPredictor:
         default=None, description="Its phase as the controller last saw it (Deploying, "
         "Deployed, Stopping, Stopped, Failed).")
     message: str | None = None
+    autoscaling: Autoscaling | None = strawberry.field(default=None,
+                                                       description=AUTOSCALING_HELP)
 
 
 def _predictors(root: PhDeployment) -> list[PhDeploymentPredictor]:
@@ -230,7 +233,8 @@ def _predictors(root: PhDeployment) -> list[PhDeploymentPredictor]:
             traffic_percent=weights[predictor.name],
             env=[EnvVar(name=item.name, value=item.value) for item in predictor.env],
             endpoint=endpoint, status=seen.phase if seen is not None else None,
-            message=seen.message if seen is not None else None))
+            message=seen.message if seen is not None else None,
+            autoscaling=Autoscaling.from_view(predictor.autoscaling)))
     return found
 
 
@@ -242,6 +246,27 @@ class HistoryItem:
 
 def _failure(root: PhDeployment) -> DeploymentFailure | None:
     return explain(root.view) if root.view is not None else None
+
+
+@strawberry.type(description=AUTOSCALING_HELP)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    target_concurrency: float | None = None
+    target_cpu_percent: int | None = strawberry.field(name="targetCPUPercent", default=None)
+    scale_to_zero_after_seconds: int | None = strawberry.field(
+        default=None, description="Seconds without a request before scaling to zero "
+        "(minReplicas 0 only; 300 when it was left out).")
+
+    @classmethod
+    def from_view(cls, view: AutoscalingView | None) -> Autoscaling | None:
+        if view is None:
+            return None
+        return cls(min_replicas=view.min_replicas, max_replicas=view.max_replicas,
+                   target_concurrency=view.target_concurrency,
+                   target_cpu_percent=view.target_cpu_percent,
+                   scale_to_zero_after_seconds=(view.idle_seconds if view.scales_to_zero
+                                                else None))
 
 
 @strawberry.type
@@ -266,6 +291,8 @@ class PhDeployment:
     image_pull_secret: str | None = None
     model_uri_secret: str | None = strawberry.field(name="modelURISecret", default=None,
                                                     description=STORAGE_CREDENTIALS_HELP)
+    autoscaling: Autoscaling | None = strawberry.field(default=None,
+                                                       description=AUTOSCALING_HELP)
     creation_time: str | None = None
     last_updated_time: str | None = None
     env: list[EnvVar | None] | None = None
@@ -326,7 +353,8 @@ class PhDeployment:
             endpoint=endpoint, model_image=predictor.model_image, model_uri=predictor.model_uri,
             replicas=predictor.replicas, available_replicas=available_replicas,
             image_pull_secret=predictor.image_pull_secret,
-            model_uri_secret=predictor.model_uri_secret, creation_time=creation_time,
+            model_uri_secret=predictor.model_uri_secret,
+            autoscaling=Autoscaling.from_view(predictor.autoscaling), creation_time=creation_time,
             last_updated_time=spec.update_time,
             env=[EnvVar(name=item.name, value=item.value) for item in spec.env],
             endpoint_access_type=spec.endpoint.access_type,

@@ -34,7 +34,7 @@ from gateway.api.dataplane import NotConfirmed
 from gateway.kube.phdeployments import FULL_TRAFFIC, DeploymentSpec, HistoryEntry, Predictor
 from gateway.kube.phdeployments import PhDeployment as DeploymentView
 from proxy.records import Route
-from schema import permissions, predictors, specs, validation
+from schema import autoscaling, permissions, predictors, specs, validation
 from schema.context import Context, Info
 from schema.errors import BadUserInput, Unavailable
 from schema.inputs import (
@@ -130,7 +130,8 @@ def _new_predictor(context: Context, data: PhDeploymentPredictorCreateInput,
         image_pull_secret=validation.image_pull_secret(data.image_pull_secret),
         metadata=validation.metadata(data.metadata),
         model_uri_secret=validation.secret_name(data.model_uri_secret, field="modelURISecret"),
-        env=validation.env(data.env))
+        env=validation.env(data.env),
+        autoscaling=autoscaling.validated(data.autoscaling, max_replicas=settings.max_replicas))
 
 
 async def add_predictor(info: Info, where: PhDeploymentWhereUniqueInput,

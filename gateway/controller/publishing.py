@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,7 +78,8 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
           child: Mapping[str, Any] | None, hashes: Mapping[str, str],
           healthy: bool, expiries: Mapping[str, float | None] | None = None,
           previous: Mapping[str, tuple[str, float]] | None = None,
-          others: Mapping[str, Live] | None = None) -> Entry | None:
+          others: Mapping[str, Live] | None = None,
+          wakeable: Collection[str] = (), sleeping: Collection[str] = ()) -> Entry | None:
     """What the proxy needs for ``deployment``; ``None`` until its primary's Service has an
     address (``service``, ``child``: the primary's; ``others``: the other predictors', by
     name).
@@ -88,7 +89,9 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
     until then (and never past the client's own expiry).
 
     ``healthy`` is False when the deployment cannot run (a configuration problem): it is then
-    routed as not ready, whatever pods are left.
+    routed as not ready, whatever pods are left. ``wakeable``: the predictors the autoscaler
+    may scale to zero, which a request the proxy admits wakes (never when unhealthy);
+    ``sleeping``: those it decided to scale to zero, routed as not ready from then on.
     """
     place = _address(service)
     if place is None:
@@ -101,8 +104,10 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
         for name in sorted(deployment.spec.endpoint.clients) if name in hashes}
     weights = shares(deployment)
     primary = deployment.spec.predictor
-    ready = healthy and not stopped and _available(child) > 0
-    upstreams = [Upstream(primary.name, place[0], place[1], weights[primary.name], ready)]
+    ready = healthy and not stopped and _available(child) > 0 and primary.name not in sleeping
+    asleep = frozenset(wakeable) if healthy and not stopped else frozenset()
+    upstreams = [Upstream(primary.name, place[0], place[1], weights[primary.name], ready,
+                          wakeable=primary.name in asleep)]
     for predictor in deployment.spec.others:
         live = (others or {}).get(predictor.name)
         found = _address(live.service) if live is not None else None
@@ -111,7 +116,9 @@ def entry(deployment: PhDeployment, *, service: Mapping[str, Any] | None,
                                    weight=upstreams[0].weight + weights[predictor.name])
             continue
         upstreams.append(Upstream(predictor.name, found[0], found[1], weights[predictor.name],
-                                  live.healthy and not stopped and _available(live.child) > 0))
+                                  live.healthy and not stopped and _available(live.child) > 0
+                                  and predictor.name not in sleeping,
+                                  wakeable=live.healthy and predictor.name in asleep))
     route = Route(deployment_id=deployment.name, host=place[0], port=place[1],
                   access=access, stopped=stopped, ready=ready, predictors=tuple(upstreams),
                   sticky=deployment.spec.sticky)

@@ -16,7 +16,9 @@ reads only the caches and writes only what differs:
    until the spec changes, :mod:`~gateway.controller.adopting`),
    each only when its content hash differs from the live one's (or a Deployment's replicas
    were changed by someone else): an unchanged spec makes no write, so neither does a
-   restart;
+   restart; a CPU target adds a HorizontalPodAutoscaler (:mod:`~gateway.controller.
+   autoscalers`), deleted when the target goes, and the replicas of a concurrency target
+   are the autoscaler's (:mod:`~gateway.controller.scaling`);
 4. the status from :func:`~gateway.controller.status.compute` is written when it differs,
    conditional on the resourceVersion read (a stale cache means a 409 and a retry, never a
    lost update or a duplicate history entry);
@@ -45,18 +47,20 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.controller import adopting, desired, publishing, rollouts, status
+from gateway.controller import adopting, autoscalers, desired, publishing, rollouts, status
 from gateway.controller.applying import ChildNotOurs, Writes, content_annotation
+from gateway.controller.autoscaling import Windows
 from gateway.controller.desired import Children, Unbuildable
 from gateway.controller.labels import predictor_of
 from gateway.controller.metrics import ControllerMetrics
 from gateway.controller.publishing import Entry, Publisher
 from gateway.controller.queueing import QueueShutDown, WorkQueue
+from gateway.controller.scaling import Scaler
 from gateway.controller.settings import ControllerSettings
 from gateway.controller.upgrading import apply_upgrades
 from gateway.controller.watching import Watches
 from gateway.kube import clientsecrets, groups, instancetypes, phdeployments
-from gateway.kube.client import DEPLOYMENTS, SERVICES, Kube, Object
+from gateway.kube.client import DEPLOYMENTS, HPAS, SERVICES, Kube, Object
 from gateway.kube.clientsecrets import secret_name
 from gateway.kube.errors import Conflict, KubeError
 from gateway.kube.groups import Group
@@ -91,6 +95,11 @@ class Controller:
         self.publisher = Publisher(redis, on_write=lambda kind: metrics.redis_writes.labels(
             kind).inc(), identity=settings.identity)
         self._writes = Writes(kube, namespace=settings.namespace, metrics=metrics)
+        self.scaler = Scaler(
+            redis=redis, period=settings.autoscale_period, enqueue=self.queue.add,
+            windows=Windows(stable=settings.autoscale_stable_window,
+                            panic=settings.autoscale_panic_window),
+            deployments=self._views, live_replicas=self._live_replicas)
         self.synced = False
 
     # -- running -----------------------------------------------------------------------------
@@ -117,6 +126,7 @@ class Controller:
                                               self._republish_if_lost), name="redis-epoch")
                 tasks.create_task(self._every(self._settings.hash_upgrade_period,
                                               self._upgrade_hashes), name="hash-upgrades")
+                tasks.create_task(self.scaler.run(), name="autoscaler")
         finally:
             self.synced = False
             self.queue.shutdown()
@@ -188,6 +198,18 @@ class Controller:
                     "republishing everything")
         return await self._resync()
 
+    def _views(self) -> Iterator[PhDeployment]:
+        """Every PhDeployment that parses and is not being deleted (for the autoscaler)."""
+        for obj in self.watches.phdeployments.items():
+            if obj["metadata"].get("deletionTimestamp"):
+                continue
+            with contextlib.suppress(MalformedObject):
+                yield phdeployments.parse(obj)
+
+    def _live_replicas(self, name: str, predictor: str) -> int | None:
+        child = self._child(predictor_child_name(name, predictor))
+        return None if child is None else int((child.get("spec") or {}).get("replicas") or 0)
+
     def _snapshot(self) -> Iterator[Entry]:
         for obj in self.watches.phdeployments.items():
             if obj["metadata"].get("deletionTimestamp"):
@@ -253,6 +275,9 @@ class Controller:
             outcomes.append(status.Outcome(predictor.name, shares[predictor.name], outcome))
         await self._remove_others(view)
         computed = status.combine(outcomes, routed_shares=sum(view.spec.weights().values()))
+        decisions = self.scaler.status(view, previous.get("autoscaling"))
+        if decisions is not None:
+            computed.status["autoscaling"] = decisions
         if computed.status != previous:
             await self._writes.status(obj, computed.status)
             _announce(name, previous, computed.status)
@@ -265,13 +290,17 @@ class Controller:
         """Apply one predictor's children; its status as if it were the whole deployment."""
         child_name = predictor_child_name(view.name, predictor.name)
         made: Children | None = None
+        replicas = self.scaler.replicas(view, predictor, self._child(child_name))
         if context.group is not None and context.instance_type is not None \
                 and context.problem is None:
             made = desired.children(
                 view, predictor=predictor, group=context.group,
                 instance_type=context.instance_type, settings=self._settings,
                 running=not view.spec.stop,
-                rollout=self._rollout(view, predictor, context.group, context.instance_type))
+                rollout=self._rollout(view, predictor, context.group, context.instance_type,
+                                      replicas))
+            if not view.spec.stop:  # the hash covers the template; replicas compare apart
+                made.deployment["spec"]["replicas"] = replicas
             live = self._child(child_name)
             if adopting.kept(live, generation=generation):
                 await self._writes.scale(live, replicas=made.deployment["spec"]["replicas"])
@@ -280,14 +309,22 @@ class Controller:
                                          owner_uid=view.uid)
             await self._writes.apply(SERVICES, body=made.service, owner_uid=view.uid,
                                      live=self._service(child_name))
-        else:
+        hpa = autoscalers.autoscaler(view, predictor, made) if made is not None else None
+        live_hpa = self.watches.get(self.watches.autoscalers, child_name)
+        if hpa is not None:
+            await self._writes.apply(HPAS, body=hpa, owner_uid=view.uid, live=live_hpa)
+        elif live_hpa is not None:
+            await self._writes.delete(HPAS, live_hpa)
+        if made is None:
             await self._writes.scale_to_zero(self._child(child_name))
         child = self._child(child_name)
         pods = [pod for pod in self.watches.pods_of(view.name)
                 if predictor_of(pod["metadata"].get("labels")) == predictor.name]
         return status.compute(status.Observation(
             name=view.name, generation=generation, spec=obj["spec"], stopped=view.spec.stop,
-            replicas=predictor.replicas, previous=previous, problem=context.problem,
+            replicas=replicas, previous=previous, problem=context.problem,
+            wakeable=predictor.name in self.scaler.wakeable(view),
+            autoscaled=predictor.autoscaling is not None,
             child=child, child_current=(adopting.current(child) if made is not None
                                         and adopting.kept(child, generation=generation)
                                         else _current(child, made)),
@@ -299,7 +336,8 @@ class Controller:
         this resource and labelled with it)."""
         wanted = {predictor_child_name(view.name, item.name) for item in view.spec.predictors}
         for resource, informer in ((DEPLOYMENTS, self.watches.deployments),
-                                   (SERVICES, self.watches.services)):
+                                   (SERVICES, self.watches.services),
+                                   (HPAS, self.watches.autoscalers)):
             for child in self.watches.children_of(informer, view.name):
                 meta = child["metadata"]
                 if meta["name"] not in wanted and not meta.get("deletionTimestamp") and any(
@@ -345,7 +383,7 @@ class Controller:
         return Context(group=group, instance_type=instance_type)
 
     def _rollout(self, view: PhDeployment, predictor: Predictor, group: Group,
-                 instance_type: InstanceType) -> rollouts.Rollout:
+                 instance_type: InstanceType, replicas: int) -> rollouts.Rollout:
         own = predictor_child_name(view.name, predictor.name)
         live = self._child(own)
         quota = group.spec.quota
@@ -357,7 +395,7 @@ class Controller:
                         others.append((rollouts.replicas_of(other),
                                        rollouts.size_of_template(other)))
         return rollouts.plan(
-            quota=quota, replicas=predictor.replicas,
+            quota=quota, replicas=replicas,
             new_size=rollouts.size_of_instance_type(instance_type.spec),
             old_size=rollouts.size_of_template(live) if live is not None else None,
             others=others)
@@ -387,7 +425,9 @@ class Controller:
         return publishing.entry(view, service=self._service(primary),
                                 child=self._child(primary), hashes=stored.hashes,
                                 expiries=expiries, previous=previous, others=others,
-                                healthy=found is not None and found.problem is None)
+                                healthy=found is not None and found.problem is None,
+                                wakeable=self.scaler.wakeable(view),
+                                sleeping=self.scaler.sleeping(view))
 
 
 @dataclass(frozen=True)

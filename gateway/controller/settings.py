@@ -25,6 +25,10 @@ Settings (``MODEL_GATEWAY_`` + name, default in brackets):
   ``CONTROLLER_RETRY_CAP`` [30 s], ``CONTROLLER_RESYNC_PERIOD`` (full Redis resync) [30 s],
   ``CONTROLLER_EPOCH_PERIOD`` (how often to check that Redis has not lost the data plane; a
   loss is repaired at once) [0.25 s], ``CONTROLLER_HASH_UPGRADE_PERIOD`` [5 s];
+- autoscaling (:mod:`gateway.controller.scaling`): ``CONTROLLER_AUTOSCALE_PERIOD`` (how
+  often the proxies' load is read and decided on) [1 s], ``CONTROLLER_AUTOSCALE_STABLE_WINDOW``
+  (the mean that scale-down follows) [60 s], ``CONTROLLER_AUTOSCALE_PANIC_WINDOW`` (the mean
+  that a burst is caught on) [6 s];
 - leader election: ``CONTROLLER_LEASE_NAME`` [model-gateway-controller],
   ``CONTROLLER_IDENTITY`` [host name + random suffix], ``CONTROLLER_LEASE_DURATION`` [15 s],
   ``CONTROLLER_RENEW_DEADLINE`` [10 s], ``CONTROLLER_RETRY_PERIOD`` [2 s];
@@ -76,6 +80,10 @@ class ControllerSettings:
     resync_period: float = 30.0
     epoch_period: float = 0.25
     hash_upgrade_period: float = 5.0
+    # autoscaling
+    autoscale_period: float = 1.0
+    autoscale_stable_window: float = 60.0
+    autoscale_panic_window: float = 6.0
     # leader election
     lease_name: str = "model-gateway-controller"
     identity: str = field(default_factory=_default_identity)
@@ -145,6 +153,14 @@ class ControllerSettings:
             hash_upgrade_period=read.seconds("CONTROLLER_HASH_UPGRADE_PERIOD",
                                              defaults.hash_upgrade_period, minimum=0.05,
                                              maximum=86_400),
+            autoscale_period=read.seconds("CONTROLLER_AUTOSCALE_PERIOD",
+                                          defaults.autoscale_period, minimum=0.05, maximum=60),
+            autoscale_stable_window=read.seconds("CONTROLLER_AUTOSCALE_STABLE_WINDOW",
+                                                 defaults.autoscale_stable_window,
+                                                 minimum=0.1, maximum=3600),
+            autoscale_panic_window=read.seconds("CONTROLLER_AUTOSCALE_PANIC_WINDOW",
+                                                defaults.autoscale_panic_window,
+                                                minimum=0.1, maximum=3600),
             lease_name=read.text("CONTROLLER_LEASE_NAME", defaults.lease_name),
             identity=read.text("CONTROLLER_IDENTITY", _default_identity()),
             lease_duration=read.seconds("CONTROLLER_LEASE_DURATION", defaults.lease_duration,
@@ -161,5 +177,9 @@ class ControllerSettings:
             problems.append("MODEL_GATEWAY_CONTROLLER_RENEW_DEADLINE: must lie between "
                             f"_RETRY_PERIOD ({settings.retry_period:g}) and _LEASE_DURATION "
                             f"({settings.lease_duration:g}), got {settings.renew_deadline:g}")
+        if settings.autoscale_panic_window > settings.autoscale_stable_window:
+            problems.append("MODEL_GATEWAY_CONTROLLER_AUTOSCALE_PANIC_WINDOW: must not exceed "
+                            f"_STABLE_WINDOW ({settings.autoscale_stable_window:g}), got "
+                            f"{settings.autoscale_panic_window:g}")
         read.finish(also=problems)
         return settings

@@ -12,7 +12,8 @@ Phases (messages are PrimeHub's where it had one):
 - every replica updated and available: ``Deployed``; with ``replicas: 0`` that is still
   ``Deployed`` (the spec is carried out, and PrimeHub's clients show any other phase of a
   running deployment as "Deploying" forever), but the message says what it is: nothing runs
-  and the proxy answers 503 until replicas is raised, and ``Available`` is ``False``;
+  and the proxy answers 503 until replicas is raised, and ``Available`` is ``False``; the
+  autoscaler's zero says instead that the next request wakes it (:data:`WAKEABLE`);
 - otherwise ``Deploying``, unless :mod:`~gateway.controller.diagnosis` finds a hard failure
   (``Failed`` at once) or the deployment has not become available within the deadline
   (``Failed``, with any softer explanation such as an unschedulable pod). It recovers to
@@ -55,6 +56,7 @@ DEPLOYING: Final = "Deployment is being deployed and not available now"
 DEPLOYED: Final = "Deployment is deployed and available now"
 SCALED_TO_ZERO: Final = ("Deployment is deployed with 0 replicas: no pod runs and requests are "
                          "answered 503 until replicas is raised")
+WAKEABLE: Final = "scaled to zero; wakes on the next request"
 STOPPING: Final = "deployment is stopping"
 STOPPED: Final = "deployment has stopped"
 DEADLINE_REASON: Final = "ProgressDeadlineExceeded"
@@ -76,6 +78,8 @@ class Observation:
     child_current: bool  # the live Deployment is the one last applied, and its status is
     pods: Sequence[Mapping[str, Any]]
     now: datetime
+    wakeable: bool = False  # the autoscaler may scale it to zero and a request wakes it
+    autoscaled: bool = False  # replicas follow the load, so a scale-up is no new rollout
 
 
 @dataclass(frozen=True)
@@ -185,8 +189,10 @@ def compute(observed: Observation, *, base_url: str, deadline: float) -> Compute
         phase, message = "Failed", observed.problem
         conditions = [("Available", False, CONFIGURATION_REASON, message),
                       ("Progressing", False, CONFIGURATION_REASON, message)]
-    elif observed.child_current and _rolled_out(child_status, observed.replicas):
-        phase, message = "Deployed", DEPLOYED if replicas else SCALED_TO_ZERO
+    elif observed.child_current and _rolled_out(child_status, observed.replicas,
+                                                autoscaled=observed.autoscaled):
+        phase, message = "Deployed", (DEPLOYED if replicas else WAKEABLE if observed.wakeable
+                                      else SCALED_TO_ZERO)
         reason = "Deployed" if replicas else "ScaledToZero"
         conditions = [("Available", replicas > 0, reason, message),
                       ("Progressing", False, reason, message)]
@@ -225,8 +231,17 @@ def _child_replicas(child: Mapping[str, Any] | None) -> int:
     return max(int(wanted or 0), int(existing or 0))
 
 
-def _rolled_out(child_status: Mapping[str, Any], replicas: int) -> bool:
-    """Every replica runs the current template and is available, and no old pod is left."""
+def _rolled_out(child_status: Mapping[str, Any], replicas: int, *,
+                autoscaled: bool = False) -> bool:
+    """Every replica runs the current template and is available, and no old pod is left.
+
+    Autoscaled: every pod runs the current template and one is available (unless it is at
+    zero), so adding or removing pods for the load keeps it Deployed.
+    """
+    if autoscaled:
+        return (int(child_status.get("updatedReplicas") or 0)
+                == int(child_status.get("replicas") or 0)
+                and int(child_status.get("availableReplicas") or 0) >= min(replicas, 1))
     return (int(child_status.get("updatedReplicas") or 0) == replicas
             and int(child_status.get("availableReplicas") or 0) == replicas
             and int(child_status.get("replicas") or 0) == replicas)

@@ -1,9 +1,9 @@
 """What the controller watches, and which deployment each change concerns.
 
-One informer per kind in the controller's namespace: PhDeployments; the Deployments, Services
-and Pods labelled ``app=primehub-deployment``; the clients Secrets (by their purpose label);
-groups and instance types. Every change is turned into the id of the PhDeployment(s) it
-concerns and handed to ``enqueue``:
+One informer per kind in the controller's namespace: PhDeployments; the Deployments, Services,
+HorizontalPodAutoscalers and Pods labelled ``app=primehub-deployment``; the clients Secrets
+(by their purpose label); groups and instance types. Every change is turned into the id of
+the PhDeployment(s) it concerns and handed to ``enqueue``:
 
 - a PhDeployment: itself;
 - a child, pod or clients Secret: the ``primehub.io/phdeployment`` label it carries;
@@ -22,7 +22,16 @@ from typing import Any
 
 from gateway.controller.labels import CHILD_SELECTOR
 from gateway.kube import clientsecrets
-from gateway.kube.client import DEPLOYMENTS, PODS, SECRETS, SERVICES, Kube, Object, Resource
+from gateway.kube.client import (
+    DEPLOYMENTS,
+    HPAS,
+    PODS,
+    SECRETS,
+    SERVICES,
+    Kube,
+    Object,
+    Resource,
+)
 from gateway.kube.groups import GROUPS
 from gateway.kube.informing import EventType, Informer
 from gateway.kube.instancetypes import INSTANCETYPES
@@ -63,12 +72,13 @@ class Watches:
         self.secrets = informer(SECRETS, clientsecrets.SELECTOR)
         self.groups = informer(GROUPS)
         self.instance_types = informer(INSTANCETYPES)
+        self.autoscalers = informer(HPAS, CHILD_SELECTOR)
         self._all = (self.phdeployments, self.deployments, self.services, self.pods,
-                     self.secrets, self.groups, self.instance_types)
+                     self.secrets, self.groups, self.instance_types, self.autoscalers)
         self._references: dict[str, tuple[str, frozenset[str]]] = {}
         self._pods_of: dict[str, dict[str, Object]] = defaultdict(dict)
         self.phdeployments.subscribe(self._on_phdeployment)
-        for labelled in (self.deployments, self.services, self.secrets):
+        for labelled in (self.deployments, self.services, self.secrets, self.autoscalers):
             labelled.subscribe(self._on_labelled)
         self.pods.subscribe(self._on_pod)
         self.groups.subscribe(self._on_referenced(lambda refs, name: refs[0] == name))

@@ -11,7 +11,9 @@ request appends a line to the pod's ``model`` container log. A prediction reques
 models do to timeouts, draining and promotion.
 
 :class:`DemoModelRuntime` is the local cluster's container runtime in dev mode: one server per
-pod, bound to the pod IP and the model container's port, stopped with the pod.
+pod, bound to the pod IP and the model container's port, stopped with the pod. While its pod
+terminates, the server closes each connection after its answer (as a server does on SIGTERM),
+so nothing keeps reusing a connection to a pod that is about to go.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -72,8 +74,18 @@ def delay(value: str | None) -> float:
     return seconds
 
 
-def model_app(*, pod: str, write_log: Callable[[str], None]) -> web.Application:
-    """The demo model's HTTP application for one pod."""
+def model_app(*, pod: str, write_log: Callable[[str], None],
+              draining: Callable[[], bool] = lambda: False) -> web.Application:
+    """The demo model's HTTP application for one pod (``draining``: close after answering)."""
+
+    @web.middleware
+    async def drain(request: web.Request,
+                    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                    ) -> web.StreamResponse:
+        response = await handler(request)
+        if draining():
+            response.force_close()
+        return response
 
     async def predictions(request: web.Request) -> web.Response:
         caller = request.headers.get("X-Forwarded-User")
@@ -95,7 +107,7 @@ def model_app(*, pod: str, write_log: Callable[[str], None]) -> web.Application:
     async def status(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "pod": pod})
 
-    app = web.Application()
+    app = web.Application(middlewares=[drain])
     app.router.add_post("/api/v1.0/predictions", predictions)
     app.router.add_post("/predict", predictions)
     for path in ("/health/ping", "/ready", "/live"):
@@ -119,6 +131,7 @@ class DemoModelRuntime:
     def __init__(self, write_log: LogLine) -> None:
         self._write_log = write_log
         self._runners: dict[tuple[str, str], web.AppRunner] = {}
+        self._draining: set[tuple[str, str]] = set()
 
     async def start(self, pod: dict[str, Any], address: str) -> None:
         namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
@@ -127,7 +140,10 @@ class DemoModelRuntime:
         def write_log(line: str) -> None:
             self._write_log(namespace, name, line)
 
-        runner = web.AppRunner(model_app(pod=name, write_log=write_log), access_log=None)
+        key = (namespace, name)
+        runner = web.AppRunner(model_app(pod=name, write_log=write_log,
+                                         draining=lambda: key in self._draining),
+                               access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, address, port).start()
@@ -137,7 +153,12 @@ class DemoModelRuntime:
         self._runners[(namespace, name)] = runner
         write_log(f"demo model listening on {address}:{port}")
 
+    async def drain(self, namespace: str, name: str) -> None:
+        if (namespace, name) in self._runners:
+            self._draining.add((namespace, name))
+
     async def stop(self, namespace: str, name: str) -> None:
+        self._draining.discard((namespace, name))
         runner = self._runners.pop((namespace, name), None)
         if runner is not None:
             await runner.cleanup()

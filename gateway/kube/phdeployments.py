@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from gateway.kube import views
+from gateway.kube import autoscaling, views
+from gateway.kube.autoscaling import Autoscaling
 from gateway.kube.client import Kube, Object, Resource
 from gateway.kube.views import MalformedObject
 from gateway.kube.writing import modify
@@ -122,6 +123,8 @@ class Predictor:
     """Additive: this predictor's share of the requests (see :meth:`DeploymentSpec.weights`)."""
     env: tuple[EnvVar, ...] = ()
     """Additive: variables of this predictor only, over the deployment's ``env``."""
+    autoscaling: Autoscaling | None = None
+    """Additive: scale on load between bounds (:mod:`gateway.kube.autoscaling`); None: fixed."""
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,7 @@ def _parse_predictor(predictor: Mapping[str, Any], *, where: str) -> Predictor:
         model_uri_secret=views.field(predictor, "modelURISecret", str, None, where=where),
         traffic_percent=views.field(predictor, "trafficPercent", int, None, where=where),
         env=_env(predictor, where=where),
+        autoscaling=autoscaling.parse(predictor, where=where),
     )
 
 
@@ -379,6 +383,8 @@ def predictor_body(predictor: Predictor) -> Object:
     _put(body, "trafficPercent", predictor.traffic_percent)
     if predictor.env:
         body["env"] = _env_body(predictor.env)
+    if predictor.autoscaling is not None:
+        body["autoscaling"] = autoscaling.body(predictor.autoscaling)
     return body
 
 

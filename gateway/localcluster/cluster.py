@@ -55,6 +55,10 @@ class LocalClusterSettings:
     image_catalog: ImageCatalog | None = None  # None: every image pulls
     gpus: int | None = None  # nvidia.com/gpu the node advertises; None: GPUs not simulated
     pull_back_off: float = 10.0  # seconds between retries of a failed image pull
+    # seconds a running pod the deployment controller removes keeps serving its open
+    # connections (not ready, so no new ones) before its containers stop; keep it above the
+    # proxy's upstream idle timeout (1.5 s), so no pooled connection outlives the pod
+    pod_termination_grace: float = 2.0
 
     @classmethod
     def from_env(cls, source: Mapping[str, str]) -> LocalClusterSettings:
@@ -77,6 +81,9 @@ class LocalClusterSettings:
                   if read.optional_text("GPUS") is not None else None),
             pull_back_off=read.seconds("PULL_BACK_OFF", defaults.pull_back_off, minimum=0.01,
                                        maximum=3600),
+            pod_termination_grace=read.seconds("POD_TERMINATION_GRACE",
+                                               defaults.pod_termination_grace, minimum=0,
+                                               maximum=3600),
         )
         read.finish()
         return settings
@@ -135,7 +142,8 @@ class LocalCluster:
                               pod_start_delay=self.settings.pod_start_delay,
                               runtime=self._runtime, images=self.settings.image_catalog,
                               gpus=self.settings.gpus,
-                              pull_back_off=self.settings.pull_back_off)
+                              pull_back_off=self.settings.pull_back_off,
+                              termination_grace=self.settings.pod_termination_grace)
         self._parts = [crds, collector, workloads]
         if self.settings.serve_services:
             self._parts.append(ServiceProxy(self.store))

@@ -111,6 +111,8 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
              subresources=["status", "scale"], generation=True,
              annotations_bump_generation=True),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
+    _builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+             short=["hpa"], subresources=["status"], generation=True),
     _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions",
              "CustomResourceDefinition", namespaced=False, short=["crd", "crds"],
              subresources=["status"], generation=True),

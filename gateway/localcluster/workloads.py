@@ -14,6 +14,12 @@
 - With a :class:`ContainerRuntime` (dev mode), a pod's containers really run: the runtime is
   started on the pod IP before the pod turns Ready, a runtime that fails to start leaves the
   pod not ready with the error in its container status, and a deleted pod's runtime is stopped.
+- A running pod that the deployment controller removes (scale-down, rollout) with a runtime
+  terminates gracefully, as a kubelet does: it is marked for deletion at once (so it is not
+  ready and its Services send it no new connection), the runtime is told to drain (as
+  SIGTERM tells a server: finish what is open, close connections after their answer), and
+  ``termination_grace`` later the containers stop and the pod is gone. A pod deleted through
+  the API goes at once, as before.
 - A Pod or Deployment whose status somebody wrote through the API (a test injecting
   ``ImagePullBackOff``, ``OOMKilled`` or a ``ReplicaFailure`` condition) keeps it from then
   on: the simulation never overwrites injected state.
@@ -45,6 +51,7 @@ log = logging.getLogger(__name__)
 
 PODS, DEPLOYMENTS = "/pods", "apps/deployments"
 NODE_NAME = "localcluster"
+KUBELET_FINALIZER = "localcluster.model-gateway.io/terminating"  # held during the grace
 _WorkItem = tuple[str, str, str]  # (what, namespace, name)
 
 
@@ -56,6 +63,10 @@ class ContainerRuntime(Protocol):
 
     async def stop(self, namespace: str, name: str) -> None:
         """The pod is gone: stop what :meth:`start` started (a no-op for unknown pods)."""
+
+    async def drain(self, namespace: str, name: str) -> None:
+        """The pod is terminating: answer what arrives on open connections, then close them
+        (``Connection: close``), so callers stop reusing them before :meth:`stop`."""
 
 
 def template_hash(template: dict[str, Any]) -> str:
@@ -90,7 +101,7 @@ class Workloads(Reactor):
     def __init__(self, resources: Resources, logs: PodLogs, pods: AddressPool, *,
                  pod_start_delay: float, runtime: ContainerRuntime | None = None,
                  images: ImageCatalog | None = None, gpus: int | None = None,
-                 pull_back_off: float = 10.0) -> None:
+                 pull_back_off: float = 10.0, termination_grace: float = 0.0) -> None:
         super().__init__(resources.store)
         self._resources = resources
         self._runtime = runtime
@@ -100,6 +111,7 @@ class Workloads(Reactor):
         self._logs = logs
         self._pod_addresses = pods
         self._delay = pod_start_delay
+        self._grace = termination_grace
         self._queue: asyncio.Queue[_WorkItem] = asyncio.Queue()
         self._queued: set[_WorkItem] = set()
         self._injected: set[str] = set()  # uids of pods/deployments whose status came from outside
@@ -111,7 +123,10 @@ class Workloads(Reactor):
             self._enqueue(("deployment", deployment["metadata"]["namespace"],
                            deployment["metadata"]["name"]))
         for pod in self._resources.store.items(PODS):
-            self._enqueue(("pod", pod["metadata"]["namespace"], pod["metadata"]["name"]))
+            metadata = pod["metadata"]
+            self._enqueue(("pod", metadata["namespace"], metadata["name"]))
+            if KUBELET_FINALIZER in (metadata.get("finalizers") or []):  # a restart mid-grace
+                self._enqueue(("terminated", metadata["namespace"], metadata["name"]))
 
     async def resume(self) -> None:
         """After a reload, start the runtime again for every pod that was running (as a
@@ -204,6 +219,10 @@ class Workloads(Reactor):
                     self._reconcile_deployment(namespace, name)
                 elif what == "stop" and self._runtime is not None:
                     await self._runtime.stop(namespace, name)
+                elif what == "drain" and self._runtime is not None:
+                    await self._runtime.drain(namespace, name)
+                elif what == "terminated":
+                    self._terminated(namespace, name)
                 else:
                     await self._advance_pod(namespace, name)
             except Exception:
@@ -314,12 +333,32 @@ class Workloads(Reactor):
         for _ in range(creates):
             self._create_pod(deployment, current_hash)
         for pod in deletes:
-            self._resources.delete(self._kind(PODS), namespace, pod["metadata"]["name"],
-                                   DeleteOptions(), external=False)
+            self._terminate(pod)
         if creates or deletes:
             return  # the pod events bring us back with the new picture
         if deployment["metadata"]["uid"] not in self._injected:
             self._write_deployment_status(deployment, new, old, current_hash)
+
+    def _terminate(self, pod: Object) -> None:
+        """Delete a pod the deployment controller no longer wants: gracefully if it runs."""
+        pods, metadata = self._kind(PODS), pod["metadata"]
+        namespace, name = metadata["namespace"], metadata["name"]
+        graceful = (self._runtime is not None and self._grace > 0
+                    and (pod.get("status") or {}).get("podIP"))
+        if graceful:
+            self._resources.patch(pods, namespace, name, {"metadata": {"finalizers": [
+                *(metadata.get("finalizers") or []), KUBELET_FINALIZER]}}, "merge",
+                external=False)
+        self._resources.delete(pods, namespace, name, DeleteOptions(), external=False)
+        if graceful:
+            self._enqueue(("drain", namespace, name))
+            self._later(self._grace, ("terminated", namespace, name))
+
+    def _terminated(self, namespace: str, name: str) -> None:
+        """The grace is over: the kubelet lets the pod go (its runtime stops on DELETED)."""
+        pod = self._resources.store.get(PODS, namespace, name)
+        if pod is not None:
+            self._resources.remove_finalizer(self._kind(PODS), pod, KUBELET_FINALIZER)
 
     def _create_pod(self, deployment: Object, pod_hash: str) -> None:
         template = copy.deepcopy(deployment["spec"]["template"])

@@ -53,7 +53,8 @@ def test_api_role_is_exactly_its_job(rendered: Rendered) -> None:
 
 
 def test_controller_role_is_exactly_its_job(rendered: Rendered) -> None:
-    """PhDeployments and status, children, Secrets, pods read, its own Lease, Events."""
+    """PhDeployments and status, children (an HPA applied and deleted, never PUT), Secrets,
+    pods read, its own Lease, Events."""
     lease = _controller_env(rendered)["MODEL_GATEWAY_CONTROLLER_LEASE_NAME"]["value"]
     others = {plural: group for plural, group in _crd_plurals().items()
               if plural != "phdeployments"}
@@ -62,6 +63,8 @@ def test_controller_role_is_exactly_its_job(rendered: Rendered) -> None:
                 | _grants("primehub.io", "phdeployments/finalizers", ("update",))
                 | _custom(others, verbs=READ)
                 | _grants("apps", "deployments", READ + WRITE)
+                | _grants("autoscaling", "horizontalpodautoscalers",
+                          (*READ, "create", "patch", "delete"))
                 | _grants("", "services", READ + WRITE)
                 | _grants("", "secrets", (*READ, "update", "patch"))
                 | _grants("", "pods", READ)

@@ -15,6 +15,7 @@ from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 from gateway.localcluster import LocalCluster, LocalClusterSettings
 
 PORT = 9000
+GRACE = 0.5
 
 
 class EchoRuntime:
@@ -23,6 +24,7 @@ class EchoRuntime:
     def __init__(self, *, refuse: set[str] | None = None) -> None:
         self.runners: dict[tuple[str, str], web.AppRunner] = {}
         self.stopped: list[str] = []
+        self.drained: list[str] = []
         self._refuse = refuse or set()
 
     async def start(self, pod: dict[str, Any], address: str) -> None:
@@ -39,6 +41,9 @@ class EchoRuntime:
         await runner.setup()
         await web.TCPSite(runner, address, PORT).start()
         self.runners[(metadata["namespace"], metadata["name"])] = runner
+
+    async def drain(self, namespace: str, name: str) -> None:
+        self.drained.append(name)
 
     async def stop(self, namespace: str, name: str) -> None:
         runner = self.runners.pop((namespace, name), None)
@@ -59,7 +64,8 @@ async def runtime() -> AsyncIterator[EchoRuntime]:
 @pytest.fixture
 async def live(runtime: EchoRuntime) -> AsyncIterator[LocalCluster]:
     """A local cluster running pods in ``runtime`` and forwarding Service traffic."""
-    settings = LocalClusterSettings(pod_start_delay=0.02, serve_services=True)
+    settings = LocalClusterSettings(pod_start_delay=0.02, serve_services=True,
+                                    pod_termination_grace=GRACE)
     async with LocalCluster.running(settings, runtime=runtime) as running:
         yield running
 
@@ -137,3 +143,34 @@ async def test_deleting_pods_stops_their_runtime_and_empties_the_service(
 async def _has(runtime: EchoRuntime, count: int) -> None:
     await asyncio.sleep(0)
     assert len(runtime.runners) == count
+
+
+async def test_a_pod_removed_by_a_scale_down_drains_before_it_stops(
+        live: LocalCluster, runtime: EchoRuntime) -> None:
+    """Scaling 2 -> 1: the removed pod is marked for deletion and told to drain at once (so
+    the Service sends it nothing new), and its server stops only after the grace period."""
+    async with client_for(live.url) as kube:
+        core, apps = CoreV1Api(kube), AppsV1Api(kube)
+        await apps.create_namespaced_deployment("default", deployment("web", replicas=2))
+        service = await core.create_namespaced_service("default", _service("web", "web"))
+        await eventually(lambda: _has(runtime, 2))
+        await apps.patch_namespaced_deployment_scale("web", "default",
+                                                     {"spec": {"replicas": 1}})
+
+        async def terminating() -> str:
+            pods = await core.list_namespaced_pod("default", label_selector="app=web")
+            going = [pod.metadata.name for pod in pods.items
+                     if pod.metadata.deletion_timestamp is not None]
+            assert len(going) == 1
+            assert runtime.drained == going
+            return going[0]
+
+        going = await eventually(terminating)
+        assert len(runtime.runners) == 2  # still answering on its open connections
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for _ in range(4):
+                async with session.get(f"http://{service.spec.cluster_ip}:8000/") as response:
+                    assert await response.text() != going
+        await eventually(lambda: _has(runtime, 1))
+        assert runtime.stopped == [going]
