@@ -50,6 +50,7 @@ from gateway.dev.redisserver import RedisServer
 from gateway.kube import clientsecrets, crds, groups, instancetypes, phdeployments
 from gateway.kube.autoscaling import Autoscaling
 from gateway.kube.client import DEPLOYMENTS, Kube
+from gateway.kube.errors import NotFound
 from gateway.kube.groups import GroupSpec
 from gateway.kube.instancetypes import InstanceTypeSpec
 from gateway.kube.phdeployments import DeploymentSpec, Endpoint, Predictor
@@ -138,7 +139,12 @@ class Bench:
             ready or route.predictors[0].wakeable)
 
     async def replicas(self, name: str) -> tuple[int, int]:
-        found = await self.kube.get(DEPLOYMENTS, namespace=NAMESPACE, name=f"deploy-{name}")
+        """(asked, available) of the deployment's Deployment; (-1, -1) before it exists."""
+        try:
+            found = await self.kube.get(DEPLOYMENTS, namespace=NAMESPACE,
+                                        name=f"deploy-{name}")
+        except NotFound:
+            return -1, -1
         return (int(found["spec"].get("replicas") or 0),
                 int((found.get("status") or {}).get("availableReplicas") or 0))
 
