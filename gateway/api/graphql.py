@@ -42,13 +42,12 @@ from gateway.api.auditwindow import AuditWindow
 from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, Refused, bearer, cookie
 from gateway.api.console import GRAPHIQL, Console
 from gateway.api.dataplane import DataPlane
-from gateway.api.requestids import REQUEST_ID
+from gateway.api.requestids import REQUEST_ID, caller_address
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
 from gateway.api.tokenrefusals import ApiTokenRefusals
 from gateway.kube.client import Kube
 from proxy.audit import AuditTrail
-from proxy.headers import forwarding
 from schema import build_schema
 from schema.context import Context, Services
 from schema.locking import KeyedLocks
@@ -95,9 +94,7 @@ class ApiView(GraphQLView[Context, None]):
         found = await self._auth.identify(request.headers)
         token = bearer(request.headers)
         if token is not None and not isinstance(found, Principal):
-            self._refusals.refused(token, expired=isinstance(found, Refused),
-                                   address=self._address(request),
-                                   request_id=str(request.get(REQUEST_ID, "-")))
+            self._refusals.refused(request, token, expired=isinstance(found, Refused))
         if found is None and "Authorization" not in request.headers and \
                 cookie(request.headers, SESSION_COOKIE) is not None:
             return web.Response(status=401, text=_ENDED, content_type="application/json")
@@ -128,14 +125,9 @@ class ApiView(GraphQLView[Context, None]):
         caller = request[CALLER]
         return Context(services=self._services, principal=caller.principal,
                        request_id=str(request.get(REQUEST_ID, "-")),
-                       refused=caller.refused, address=self._address(request))
-
-    def _address(self, request: web.Request) -> str:
-        """The caller's address, as the proxy tells it (``API_TRUSTED_HOPS``)."""
-        return forwarding(peer=request.remote or "", scheme="", host="",
-                          incoming_for=request.headers.get("X-Forwarded-For"),
-                          incoming_proto=None, incoming_host=None,
-                          trusted_hops=self._services.settings.trusted_hops).address
+                       refused=caller.refused,
+                       address=caller_address(
+                           request, trusted_hops=self._services.settings.trusted_hops))
 
     async def parse_http_body(
             self, request: AsyncHTTPRequestAdapter,

@@ -1,7 +1,8 @@
 """Request ids: every request gets one (the caller's ``X-Request-Id`` if sane), echoed back.
 
 The GraphQL context carries it, so an unexpected error's log line and the masked error the
-client sees name the same id.
+client sees name the same id. :func:`caller_address` is the other thing an audit record says
+about where a request came from.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from aiohttp import web
+
+from proxy.headers import forwarding
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 HEADER: Final = "X-Request-Id"
@@ -30,3 +33,11 @@ async def request_ids(request: web.Request, handler: Handler) -> web.StreamRespo
         raise
     response.headers[HEADER] = request[REQUEST_ID]
     return response
+
+
+def caller_address(request: web.Request, *, trusted_hops: int) -> str:
+    """The caller's address: the TCP peer, or behind ``trusted_hops`` proxies of ours, the
+    address the outermost one saw (as the proxy reads ``X-Forwarded-For``)."""
+    return forwarding(peer=request.remote or "", scheme="", host="",
+                      incoming_for=request.headers.get("X-Forwarded-For"), incoming_proto=None,
+                      incoming_host=None, trusted_hops=trusted_hops).address

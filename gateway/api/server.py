@@ -107,16 +107,17 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         hashing = make_context(settings.hash_scheme)
         auth = Authenticator(store=store, settings=settings, usage=app[TOKEN_USAGE],
                              verified=VerifiedCache(hashing, ttl=settings.token_cache_ttl))
+        refusals = ApiTokenRefusals(store=store, redis=app[REDIS], audit=app[AUDIT],
+                                    trusted_hops=settings.trusted_hops)
         app[STORE] = store
         app[VIEW] = graphql_view(settings=settings, store=store, kube=kube, auth=auth,
                                  hashing=hashing, console=app[CONSOLE],
                                  data_plane=app[DATA_PLANE], audit=app[AUDIT],
                                  audit_window=app[AUDIT_WINDOW],
-                                 refusals=ApiTokenRefusals(store=store, redis=app[REDIS],
-                                                           audit=app[AUDIT]))
+                                 refusals=refusals)
         app[LOGS] = LogEndpoint(kube=kube, store=store, auth=auth)
         app[SIGNIN] = SignIn(kube=kube, store=store, auth=auth, settings=settings,
-                             hashing=hashing)
+                             hashing=hashing, refusals=refusals)
         app[FIRST_PAGE] = FirstPage(console=app[CONSOLE], auth=auth,
                                     describe=app[SIGNIN].describe,
                                     run_query=app[VIEW].run_console_query)

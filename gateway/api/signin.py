@@ -9,7 +9,8 @@ applies to every non-GET here):
 - ``POST /auth/session`` ``{"token": "<API token>"}``: checks the token exactly as a Bearer
   token is checked, then starts a session. The token itself goes no further: the browser
   gets only the session cookie (``mg_session``: HttpOnly, ``SameSite=Strict``, ``Secure``
-  when the API is reached over https), so no script can read any credential.
+  when the API is reached over https), so no script can read any credential. A refused
+  token is audited like a refused Bearer token (:mod:`gateway.api.tokenrefusals`).
 - ``DELETE /auth/session``: ends the session (deletes it everywhere) and clears the cookie;
   a session that is no longer valid is deleted by the next sign-in's sweep.
 - ``GET /auth/link?code=<code>``: dev mode's one-time link (``consoleUrl`` in ``dev.json``).
@@ -38,11 +39,12 @@ from typing import Final
 from aiohttp import web
 from passlib.context import CryptContext
 
-from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal
+from gateway.api.auth import SESSION_COOKIE, Authenticator, Principal, Refused
 from gateway.api.console import CSP, SECURITY_HEADERS
 from gateway.api.readback import caught_up
 from gateway.api.settings import ApiSettings
 from gateway.api.store import Store
+from gateway.api.tokenrefusals import ApiTokenRefusals
 from gateway.api.tokens import new_session_token
 from gateway.kube import apitokens
 from gateway.kube.apitokens import ApiToken
@@ -80,8 +82,10 @@ class SignIn:
     """The ``/auth/*`` handlers."""
 
     def __init__(self, *, kube: Kube, store: Store, auth: Authenticator, settings: ApiSettings,
-                 hashing: CryptContext, clock: Callable[[], datetime] = _now) -> None:
+                 hashing: CryptContext, refusals: ApiTokenRefusals,
+                 clock: Callable[[], datetime] = _now) -> None:
         self._kube = kube
+        self._refusals = refusals
         self._store = store
         self._auth = auth
         self._settings = settings
@@ -99,9 +103,11 @@ class SignIn:
 
     async def sign_in(self, request: web.Request) -> web.Response:
         token = await _token_of(request)
-        principal = await self._auth.authenticate({"Authorization": f"Bearer {token}"})
-        if principal is None:
+        found = await self._auth.identify({"Authorization": f"Bearer {token}"})
+        if not isinstance(found, Principal):
+            self._refusals.refused(request, token, expired=isinstance(found, Refused))
             return _problem(401, "That token is not valid: it is wrong, expired or revoked.")
+        principal = found
         response = _json(self.describe(dataclasses.replace(principal, via="session")))
         await self._start(request, response, principal)
         return response

@@ -1,6 +1,7 @@
 """Refusal streaks of API tokens: one audit record per (token, address) streak.
 
-A Bearer token the GraphQL endpoint turns away is one of: an expired token of ours
+A Bearer token the GraphQL endpoint turns away, or a token the console's sign-in turns away,
+is one of: an expired token of ours
 (``EXPIRED``), a token of our format whose id names no token (``UNKNOWN_TOKEN``: revoked, or
 never issued), one whose secret part does not match (``INVALID_TOKEN``), or something else
 that is not the bootstrap token either (``INVALID_TOKEN``, no id). The reason is read from the
@@ -23,9 +24,11 @@ import asyncio
 import logging
 from typing import Final
 
+from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.api.requestids import REQUEST_ID, caller_address
 from gateway.api.store import Store
 from gateway.api.tokens import api_token_id
 from gateway.kube.apitokens import secret_name
@@ -44,14 +47,19 @@ INVALID: Final = "INVALID_TOKEN"
 class ApiTokenRefusals:
     """Notices refused Bearer tokens and records the start of each streak."""
 
-    def __init__(self, *, store: Store, redis: Redis, audit: AuditTrail) -> None:
+    def __init__(self, *, store: Store, redis: Redis, audit: AuditTrail,
+                 trusted_hops: int) -> None:
         self._store = store
+        self._trusted_hops = trusted_hops
         self._redis = redis
         self._audit = audit
         self._pending: set[asyncio.Task[None]] = set()
 
-    def refused(self, token: str, *, expired: bool, address: str, request_id: str) -> None:
-        """``token`` was presented as Bearer and refused (``expired``: it was genuine)."""
+    def refused(self, request: web.Request, token: str, *, expired: bool) -> None:
+        """``request`` presented ``token`` (as Bearer, or to sign in) and it was refused
+        (``expired``: it was genuine)."""
+        address = caller_address(request, trusted_hops=self._trusted_hops)
+        request_id = str(request.get(REQUEST_ID, "-"))
         token_id = api_token_id(token)
         stored = self._store.tokens.get(secret_name(token_id)) if token_id else None
         if expired:

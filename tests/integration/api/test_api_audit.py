@@ -13,6 +13,7 @@ import sdkdocs
 from apikit import BOOTSTRAP, CREATE_TOKEN, Api, StartApi, World, deployment, eventually, seed
 from redis.asyncio import Redis
 from redis_server import RedisServer
+from sessionkit import CSRF
 
 from proxy.audit import AuditSettings
 from proxy.records import AUDIT_STREAM_KEY
@@ -370,5 +371,23 @@ async def test_the_source_address_believes_only_trusted_hops(
     async def recorded() -> None:
         found = {event["target"]: event["sourceAddress"] for event in await events(direct)}
         assert found == {"group/direct": "127.0.0.1", "group/behind": "203.0.113.1"}
+
+    await eventually(recorded)
+
+
+async def test_tokens_refused_at_sign_in_are_audited_too(audited: Api) -> None:
+    """Pasting a wrong token into the console's sign-in, again and again, is one
+    refusedApiToken streak record, like a Bearer token's."""
+    world = await seed(audited)
+    wrong = world.carol[:-6] + ("AAAAAA" if not world.carol.endswith("AAAAAA") else "BBBBBB")
+    for _ in range(3):
+        async with audited.session.post(f"{audited.url}/auth/session", json={"token": wrong},
+                                        headers=CSRF) as response:
+            assert response.status == 401
+
+    async def recorded() -> None:
+        found = await events(audited, action="refusedApiToken")
+        assert [(event["actor"], event["actorTokenId"], event["outcome"]) for event in found
+                ] == [("carol", token_id(world.carol), "INVALID_TOKEN")]
 
     await eventually(recorded)
