@@ -208,6 +208,8 @@ class ProxyHandler:
                 if isinstance(woken, Problem):
                     return woken
                 picked = woken
+            elif split.asleep:  # a predictor asleep while others serve its share: wake it
+                self._waker.nudge(deployment_id=deployment_id, predictors=split.asleep)
             upstream = picked
         call.predictor = upstream.name
         if not call.load_target:

@@ -25,6 +25,12 @@ ready ones in proportion to their weights (90/10 with the canary down is 100/0, 
 primary down 0/100). Only when no predictor with weight is ready does :meth:`Split.pick`
 return ``None``, and the caller answers 503. A 0% predictor never gets split traffic, ready
 or not; it is reachable by name only.
+
+A predictor the autoscaler scaled to zero (``wakeable``, not ready) is not ready either, so it
+gets no split traffic while others serve; but nothing would then ever wake it, and its share
+would stay with the others for good. :attr:`Split.asleep` names such predictors with weight >
+0, so the caller can ask for them to be woken without holding the request (and hold requests
+only when no predictor with weight is ready at all).
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ def rendezvous(predictors: tuple[Upstream, ...], key: str) -> Upstream | None:
 class Split:
     """The routing state of one deployment: its route, schedule and sticky memory."""
 
-    __slots__ = ("_by_name", "_cycle", "_eligible", "_next", "_remembered", "route")
+    __slots__ = ("_by_name", "_cycle", "_eligible", "_next", "_remembered", "asleep", "route")
 
     def __init__(self, route: Route) -> None:
         self.route = route
@@ -84,6 +90,9 @@ class Split:
         eligible = tuple(predictor for predictor in route.predictors
                          if predictor.ready and predictor.weight > 0)
         self._eligible = eligible
+        self.asleep = tuple(predictor.name for predictor in route.predictors
+                            if predictor.wakeable and not predictor.ready
+                            and predictor.weight > 0)
         self._cycle = schedule(eligible)
         self._next = 0
         self._remembered: dict[str, Upstream | None] = {}

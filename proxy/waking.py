@@ -14,6 +14,10 @@ public deployment wakes on any request; its owner chose that). The waker then:
 
 At most ``max_held`` requests per process wait at once; more are answered 503 at once, so a
 flood cannot pile up memory and connections behind a pod that is not there yet.
+
+A predictor asleep while others of the deployment serve its split share (a canary scaled to
+zero) is woken by :meth:`Waker.nudge` without holding the request: the others answer until it
+is ready, then it gets its share (and its load) back.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Waker:
         self._retry_after = retry_after
         self.held = 0
         self._asked: dict[str, float] = {}  # target -> loop time of the last wake request
+        self._nudges: set[asyncio.Task[None]] = set()
         self._full = retry_later(503, "wake_queue_full", "too many requests are waiting for "
                                  "deployments to wake up; try again", retry_after)
         self._late = retry_later(503, "waking_up", "the deployment is waking up from zero "
@@ -75,13 +80,31 @@ class Waker:
         finally:
             self.held -= 1
 
+    def nudge(self, *, deployment_id: str, predictors: tuple[str, ...]) -> None:
+        """Ask for ``predictors`` to wake without holding anything (split traffic is served
+        by the others meanwhile); costs a Redis write at most once a second per predictor."""
+        now = asyncio.get_running_loop().time()
+        for name in predictors:
+            wanted = target(deployment_id, name)
+            if self._due(wanted, now):
+                task = asyncio.get_running_loop().create_task(self._send(wanted))
+                self._nudges.add(task)
+                task.add_done_callback(self._nudges.discard)
+
     async def _ask(self, wanted: str, now: float) -> None:
+        if self._due(wanted, now):
+            await self._send(wanted)
+
+    def _due(self, wanted: str, now: float) -> bool:
         last = self._asked.get(wanted)
         if last is not None and now - last < ASK_EVERY:
-            return
+            return False
         self._asked[wanted] = now
         if len(self._asked) > 4 * self._max_held + 64:  # forget old entries, keep it bounded
             self._asked = {key: at for key, at in self._asked.items() if now - at < ASK_EVERY}
+        return True
+
+    async def _send(self, wanted: str) -> None:
         try:
             await self._redis.xadd(WAKES_KEY, {"target": wanted}, maxlen=WAKES_MAX_LENGTH,
                                    approximate=True)

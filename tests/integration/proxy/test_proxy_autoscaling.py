@@ -178,3 +178,30 @@ async def test_waking_is_bounded_in_time_and_count(start_proxy: StartProxy, redi
         assert (response.status, (await response.json())["error"]) == (
             503, "deployment_not_ready")
     assert await redis.xlen(WAKES_KEY) == 0
+
+
+async def test_split_traffic_wakes_a_sleeping_canary_without_holding(
+        start_proxy: StartProxy, redis: Redis, upstream: Upstream,
+        http: aiohttp.ClientSession) -> None:
+    """A canary at zero with a share: its requests are served by the primary at once, and the
+    proxy asks for the canary to wake (so it gets its share back once ready)."""
+    proxy = await start_proxy()
+    host, port = upstream.address
+    route = Route(deployment_id=DEPLOYMENT, host=host, port=port, access=Access.PUBLIC,
+                  stopped=False, ready=True, predictors=(
+                      Predictor("predictor1", host, port, 50, True),
+                      Predictor("canary", host, port, 50, False, wakeable=True)))
+    await publish(redis, route, {})
+    await eventually(lambda: proxy.app[ROUTES].get(DEPLOYMENT) == route)
+    for _ in range(4):
+        async with http.post(url(proxy.port, PATH), json={}) as response:
+            assert response.status == 200
+            assert response.headers["X-Model-Predictor"] == "predictor1"
+    assert proxy.app[WAKER].held == 0
+
+    async def canary_woken() -> bool:
+        asked = [fields for _, fields in await redis.xrange(WAKES_KEY)]
+        return bool(asked) and all(fields == {"target": f"{DEPLOYMENT}@canary"}
+                                   for fields in asked)  # at most one a second
+
+    await eventually(canary_woken)

@@ -76,6 +76,17 @@ def test_no_ready_predictor_with_weight_means_nothing_to_pick() -> None:
     assert split.named("idle") == IDLE
 
 
+def test_predictors_scaled_to_zero_with_a_share_are_named_as_asleep() -> None:
+    """Wakeable, not ready and weight > 0: asleep (to be woken); its share goes elsewhere."""
+    sleeping = Upstream("canary", "127.1.0.5", 81, 30, ready=False, wakeable=True)
+    idle = Upstream("idle", "127.1.0.5", 83, 0, ready=False, wakeable=True)
+    broken = Upstream("broken", "127.1.0.5", 84, 10, ready=False)
+    split = Split(_route(_predictor("predictor1", 60), sleeping, idle, broken))
+    assert split.asleep == ("canary",)
+    assert _shares(split, 10) == {"predictor1": 10}
+    assert Split(_route(PRIMARY, CANARY, THIRD)).asleep == ()
+
+
 def test_every_predictor_is_reachable_by_name_whatever_its_weight_or_readiness() -> None:
     """named() finds 0% and not-ready predictors too, and nothing for an unknown name."""
     down = _predictor("canary", 30, ready=False, port=81)
