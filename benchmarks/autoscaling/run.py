@@ -21,7 +21,19 @@ minutes, and the results say which were used.
 3. **scale-down**: the step load stops while ``--steady`` callers keep calling; reported:
    seconds until one pod is left, and every answer that was not 200 (must be 0).
 
+``--backend real`` runs the same against the real control plane of the ``realcluster`` tier
+(``tests/realcluster/``: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok;
+build it first with ``python tests/realcluster/binaries.py``): the real Deployment and
+ReplicaSet controllers create and remove the pods, the scheduler places them and kwok reports
+them Ready as soon as they are placed (no configured delay; the measured pod created -> Ready
+time is reported). kwok's pods run no process, so the model answers on each Service's cluster
+IP instead (what kube-proxy and a pod do together in a cluster); the proxy and controller are
+the same in-process ones, the controller talking TLS to kube-apiserver as the cluster admin.
+``--backend both`` runs the local cluster, then the real control plane, and reports them side
+by side with the real/local ratio.
+
     .venv/bin/python benchmarks/autoscaling/run.py --output benchmarks/autoscaling/RESULTS.md
+    .venv/bin/python benchmarks/autoscaling/run.py --backend both --cold 3
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +62,10 @@ from gateway.controller.settings import ControllerSettings
 from gateway.dev.redisserver import RedisServer
 from gateway.kube import clientsecrets, crds, groups, instancetypes, phdeployments
 from gateway.kube.autoscaling import Autoscaling
-from gateway.kube.client import DEPLOYMENTS, Kube
+from gateway.kube.client import DEPLOYMENTS, PODS, SERVICES, Kube, Object
 from gateway.kube.errors import NotFound
 from gateway.kube.groups import GroupSpec
+from gateway.kube.informing import EventType, Informer
 from gateway.kube.instancetypes import InstanceTypeSpec
 from gateway.kube.phdeployments import DeploymentSpec, Endpoint, Predictor
 from gateway.localcluster import LocalCluster, LocalClusterSettings
@@ -64,6 +78,7 @@ from proxy.settings import ProxySettings
 NAMESPACE = "default"
 TOKEN = "mgc_" + "benchmark-client-token-with-enough-entropy-to-be-real"
 BODY = b'{"data": {"ndarray": [[1]]}}'
+REPO = Path(__file__).resolve().parents[2]
 
 
 class FixedTimeModel:
@@ -75,8 +90,11 @@ class FixedTimeModel:
         self._draining: set[tuple[str, str]] = set()
 
     async def start(self, pod: dict[str, Any], address: str) -> None:
-        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        await self.serve((pod["metadata"]["namespace"], pod["metadata"]["name"]), address,
+                         pod["spec"]["containers"][0]["ports"][0]["containerPort"])
 
+    async def serve(self, key: tuple[str, str], address: str, port: int) -> None:
+        """Answer predictions on ``address:port`` as ``key`` (a pod, or a Service)."""
         async def predict(request: web.Request) -> web.Response:
             await request.read()
             await asyncio.sleep(self._seconds)
@@ -89,7 +107,6 @@ class FixedTimeModel:
         app.router.add_post("/api/v1.0/predictions", predict)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=10)
         await runner.setup()
-        port = pod["spec"]["containers"][0]["ports"][0]["containerPort"]
         await web.TCPSite(runner, address, port).start()
         self._runners[key] = runner
 
@@ -105,6 +122,52 @@ class FixedTimeModel:
     async def close(self) -> None:
         for key in list(self._runners):
             await self.stop(*key)
+
+
+class ServiceModels:
+    """The real backend's stand-in for kube-proxy and the pods behind it: the model answers on
+    each deployment Service's cluster IP and port as soon as the Service has them, whatever
+    pods exist (kwok's pods run no process)."""
+
+    def __init__(self, runtime: FixedTimeModel) -> None:
+        self._runtime = runtime
+        self._serving: list[asyncio.Task[None]] = []
+        self._served: set[tuple[str, str]] = set()
+
+    def on_service(self, kind: EventType, service: Object, old: Object | None) -> None:
+        name = service["metadata"]["name"]
+        address = (service.get("spec") or {}).get("clusterIP")
+        ports = (service.get("spec") or {}).get("ports") or []
+        if kind == "DELETED" or not name.startswith("deploy-") or (
+                not address or address == "None" or not ports or (name, address) in self._served):
+            return
+        self._served.add((name, address))
+        self._serving.append(asyncio.create_task(
+            self._runtime.serve((NAMESPACE, name), address, int(ports[0]["port"]))))
+
+    async def check(self) -> None:
+        """Raise what failed when a Service's address could not be served."""
+        await asyncio.gather(*self._serving)
+
+
+class PodStarts:
+    """When the benchmark's watch first saw each model pod, and when it first saw it Ready:
+    the pod start delay as the cluster actually delivered it."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, float] = {}
+        self.ready: dict[str, float] = {}
+
+    def on_pod(self, kind: EventType, pod: Object, old: Object | None) -> None:
+        uid, now = pod["metadata"]["uid"], time.perf_counter()
+        self.seen.setdefault(uid, now)
+        conditions = (pod.get("status") or {}).get("conditions") or []
+        if uid not in self.ready and any(
+                c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            self.ready[uid] = now
+
+    def seconds(self) -> list[float]:
+        return [self.ready[uid] - self.seen[uid] for uid in self.ready]
 
 
 def spec(autoscaling: Autoscaling, *, private: bool) -> DeploymentSpec:
@@ -236,24 +299,49 @@ async def step_load(bench: Bench, http: aiohttp.ClientSession, *, callers: int, 
             "down_requests": len(down), "down_failed": sum(status != 200 for status in down)}
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def cluster(backend: str, args: argparse.Namespace, runtime: FixedTimeModel,
+                  scratch: Path) -> AsyncIterator[Configuration]:
+    """The local cluster (its pods run ``runtime``), or the real control plane's admin."""
+    if backend == "local":
+        settings = LocalClusterSettings(pod_start_delay=args.pod_start_delay,
+                                        serve_services=True)
+        async with LocalCluster.running(settings, runtime=runtime) as local:
+            yield Configuration(host=local.url)
+        return
+    sys.path.insert(0, str(REPO / "tests"))
+    from realcluster.controlplane import cached_admin
+
+    with cached_admin(scratch / "controlplane") as configuration:
+        yield configuration
+
+
+async def run(args: argparse.Namespace, backend: str) -> dict[str, Any]:
     runtime = FixedTimeModel(args.model_seconds)
     with tempfile.TemporaryDirectory() as scratch, RedisServer(Path(scratch)) as redis_server:
-        cluster_settings = LocalClusterSettings(pod_start_delay=args.pod_start_delay,
-                                                serve_services=True)
-        async with LocalCluster.running(cluster_settings, runtime=runtime) as cluster, \
-                ApiClient(Configuration(host=cluster.url)) as api:
+        async with cluster(backend, args, runtime, Path(scratch)) as configuration, \
+                ApiClient(configuration) as api:
             kube = Kube(api)
             await crds.install(kube)
             await instancetypes.create(kube, namespace=NAMESPACE, name="cpu-1",
                                        spec=InstanceTypeSpec(cpu_limit=1.0, memory_limit=1e9))
             await groups.create(kube, namespace=NAMESPACE, name="bench", spec=GroupSpec(
                 enabled_deployment=True, instance_types=("cpu-1",)))
+            pods, models = PodStarts(), ServiceModels(runtime)
+            watches = [Informer(kube, PODS, namespace=NAMESPACE,
+                                label_selector="app=primehub-deployment")]
+            watches[0].subscribe(pods.on_pod)
+            if backend == "real":
+                watches.append(Informer(kube, SERVICES, namespace=NAMESPACE))
+                watches[1].subscribe(models.on_service)
+            for informer in watches:
+                informer.start()
+                await informer.wait_synced()
             controller_redis = Redis.from_url(redis_server.url)
             controller = ControllerProcess(kube=kube, redis=controller_redis, settings=(
                 ControllerSettings(
-                    namespace=NAMESPACE, kubernetes_url=cluster.url, redis_url=redis_server.url,
-                    health_port=0, autoscale_period=args.period,
+                    namespace=NAMESPACE, kubernetes_url=configuration.host,
+                    redis_url=redis_server.url, health_port=0, autoscale_period=args.period,
                     autoscale_stable_window=args.stable, autoscale_panic_window=args.panic)))
             controller_task = asyncio.create_task(controller.run())
             proxy = await start_proxy(ProxySettings(
@@ -267,19 +355,63 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     step = await step_load(bench, http, callers=args.callers,
                                            steady=args.steady, maximum=args.max,
                                            target=args.target)
+                await models.check()
             finally:
                 await proxy.stop()
                 controller_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await controller_task
+                for informer in watches:
+                    await informer.stop()
                 await controller_redis.aclose()
                 await runtime.close()
-    return {"cold": cold, "step": step}
+    return {"backend": backend, "cold": cold, "step": step, "pod_start": pods.seconds()}
 
 
-def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> str:
-    cold, warm, step = result["cold"]["cold"], result["cold"]["warm"], result["step"]
-    cold_median, warm_median = statistics.median(cold), statistics.median(warm)
+def measures(result: dict[str, Any]) -> dict[str, float]:
+    """One backend's numbers, by the row names of the report."""
+    cold, step = result["cold"], result["step"]
+    cold_median, warm_median = statistics.median(cold["cold"]), statistics.median(cold["warm"])
+    pod_start = statistics.median(result["pod_start"])
+    return {"cold": cold_median, "warm": warm_median, "cold_over_warm": cold_median / warm_median,
+            "pod_start": pod_start, "pods": len(result["pod_start"]),
+            "waking": cold_median - pod_start - warm_median, "to_ask": step["to_ask"],
+            "to_ready": step["to_ready"], "to_one": step["to_one"],
+            "step_requests": step["step_requests"], "step_failed": step["step_failed"],
+            "down_requests": step["down_requests"], "down_failed": step["down_failed"]}
+
+
+ROWS = (
+    ("cold", "cold start: first request at zero -> 200, median (s)", "{:.3f}"),
+    ("warm", "warm request, same deployment, median (s)", "{:.3f}"),
+    ("cold_over_warm", "cold start / warm request", "{:.1f}x"),
+    ("pod_start", "pod start delay as delivered: pod seen -> seen Ready, median (s)", "{:.3f}"),
+    ("pods", "pods started during the run", "{:.0f}"),
+    ("waking", "what waking adds: cold - pod start - warm (s)", "{:.3f}"),
+    ("to_ask", "step: until the Deployment asks for the maximum (s)", "{:.2f}"),
+    ("to_ready", "step: until that many pods are Ready (s)", "{:.2f}"),
+    ("to_one", "after the step stops, until 1 pod is left (s)", "{:.2f}"),
+    ("step_requests", "requests during the step", "{:.0f}"),
+    ("step_failed", "of them not 200", "{:.0f}"),
+    ("down_requests", "steady requests while pods were removed", "{:.0f}"),
+    ("down_failed", "of them not 200 (must be 0)", "{:.0f}"),
+)
+RATIOS = ("cold", "warm", "pod_start", "waking", "to_ask", "to_ready", "to_one")
+
+
+def markdown(results: list[dict[str, Any]], args: argparse.Namespace, command: str) -> str:
+    numbers = {result["backend"]: measures(result) for result in results}
+    backends = list(numbers)
+    both = len(backends) == 2
+    header = "| | " + " | ".join(backends) + (" | real / local |" if both else " |")
+    lines = [header, "|---" * (len(backends) + 1 + both) + "|"]
+    for key, label, form in ROWS:
+        cells = [form.format(numbers[backend][key]) for backend in backends]
+        if both:
+            local = numbers["local"][key]
+            cells.append(f"{numbers['real'][key] / local:.2f}" if key in RATIOS and local > 0
+                         else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     load = os.getloadavg()
     return f"""# Autoscaling benchmark
 
@@ -287,49 +419,60 @@ Command: `{command}`
 
 Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()};
 load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (the machine is shared:
-numbers are of this run, read them with their peers). Everything runs in one process (local
-cluster with its pods' model servers, controller, proxy) plus redis-server.
+numbers are of this run, read them with their peers). One controller replica and one proxy
+run in this process, with redis-server; the backends run one after the other.
 
-Settings: pod start delay of the local cluster **{args.pod_start_delay:g} s** (pod created ->
-Running and Ready); model service time {args.model_seconds:g} s per request; autoscaler
-period {args.period:g} s, stable window {args.stable:g} s, panic window {args.panic:g} s
-(production defaults: 1 s, 60 s, 6 s); proxy load report every {args.period:g} s.
+Settings: model service time {args.model_seconds:g} s per request; autoscaler period
+{args.period:g} s, stable window {args.stable:g} s, panic window {args.panic:g} s (production
+defaults: 1 s, 60 s, 6 s); proxy load report every {args.period:g} s. Cold start: a private
+deployment with minReplicas 0, scaled to zero after 1 s idle, one request with a valid client
+token, {args.cold} runs (5 warm requests after each). Step: {args.steady} steady callers, then
+a step to {args.steady + args.callers} (target {args.target:g} in flight per pod, minReplicas
+1, maxReplicas {args.max}), held 3 s after {args.max} pods are Ready, then back to the
+{args.steady} steady callers until one pod is left.
 
-## Cold start (minReplicas 0, private, valid token)
+Pod start delay: **local** cluster {args.pod_start_delay:g} s configured (pod created ->
+Running and Ready); **real**: kwok marks a pod Running and Ready as soon as the scheduler has
+placed it (no configured delay), after the ReplicaSet controller created it. The row below
+is what the benchmark's own pod watch saw.
 
-| | median | min | max | runs |
-|---|---|---|---|---|
-| first request at zero -> 200 | {cold_median:.3f} s | {min(cold):.3f} s | \
-{max(cold):.3f} s | {len(cold)} |
-| warm request, same deployment (peer) | {warm_median:.3f} s | {min(warm):.3f} s | \
-{max(warm):.3f} s | {len(warm)} |
+{chr(10).join(lines)}
+{REAL_SCOPE if "real" in numbers else ""}"""
 
-Cold start is {cold_median / warm_median:.1f}x a warm request; of its median
-{cold_median:.3f} s, {args.pod_start_delay:g} s is the local cluster's pod start delay and
-{warm_median:.3f} s the request itself, so waking (wake request through Redis, the
-controller's decision and Deployment write, the pod's readiness reaching the proxy's route
-table) adds {cold_median - args.pod_start_delay - warm_median:.3f} s.
 
-## Step load 1 -> {args.callers} callers (target {args.target:g} in flight per pod, max {args.max})
+REAL_SCOPE = """
+## What the real column proves, and what it does not
 
-| | seconds |
-|---|---|
-| until the Deployment asks for {args.max} replicas | {step['to_ask']:.2f} |
-| until {args.max} pods are ready | {step['to_ready']:.2f} |
-| after the step stops, until 1 pod is left | {step['to_one']:.2f} |
+Real in that column: kube-apiserver (TLS, the controller as the cluster admin, not the chart's
+ServiceAccount: the chart's RBAC for these verbs is pinned by `tests/realcluster/`), etcd, the
+Deployment and ReplicaSet controllers of kube-controller-manager creating and deleting the
+pods, kube-scheduler placing them, kwok reporting them Ready, and our controller reading
+`availableReplicas` from the real Deployment status to mark the route ready. The proxy holds
+the cold request, asks for the wake through Redis and forwards once the route is ready.
 
-Requests during the step: {step['step_requests']}, not 200: **{step['step_failed']}**.
+Not real: kwok's pods run no process, so the model answers on each Service's cluster IP for
+the whole run, whatever pods exist, and nothing plays kube-proxy or EndpointSlices. Hence:
 
-## Requests lost during scale-down
-
-{args.steady} steady callers kept calling while pods were removed ({args.max} -> 1):
-{step['down_requests']} requests, not 200: **{step['down_failed']}** (must be 0).
+- **cold start** ends when the controller has seen a pod Ready through the Deployment's
+  status; a cluster adds the EndpointSlice and kube-proxy propagation after that, which is
+  not in this number;
+- **requests lost during scale-down = 0** on the real control plane proves that the proxy
+  and the controller keep routing (no 503 from the proxy, no route dropped to not-ready) while
+  the real controllers remove pods; it does **not** prove that a request in flight on a
+  removed pod survives (endpoint removal against pod termination, the pod's graceful drain):
+  every request here reaches the same Service-address server. That part is measured on the
+  local cluster only, whose Services forward to Ready pods only and whose removed pods drain
+  their connections.
 """
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pod-start-delay", type=float, default=0.3)
+    parser.add_argument("--backend", choices=("local", "real", "both"), default="local",
+                        help="the local cluster, the real control plane (tests/realcluster), "
+                             "or both one after the other, side by side")
+    parser.add_argument("--pod-start-delay", type=float, default=0.3,
+                        help="the local cluster's (kwok's is none)")
     parser.add_argument("--model-seconds", type=float, default=0.1)
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--callers", type=int, default=40)
@@ -341,9 +484,10 @@ def main() -> int:
     parser.add_argument("--panic", type=float, default=2.0)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
-    result = asyncio.run(run(args))
+    backends = ("local", "real") if args.backend == "both" else (args.backend,)
+    results = [asyncio.run(run(args, backend)) for backend in backends]
     command = "python benchmarks/autoscaling/run.py " + " ".join(sys.argv[1:])
-    text = markdown(result, args, command.strip())
+    text = markdown(results, args, command.strip())
     if args.output:
         args.output.write_text(text)
     print(text)

@@ -127,14 +127,9 @@ def cluster_process(pod_start_delay: float) -> Iterator[Configuration]:
 def real_control_plane(scratch: Path) -> Iterator[Configuration]:
     """The realcluster tier's control plane; yields the admin's client configuration."""
     sys.path.insert(0, str(REPO / "tests"))
-    from realcluster.binaries import BUILD_COMMAND, find_binaries
-    from realcluster.controlplane import ControlPlane, client_configuration
+    from realcluster.controlplane import cached_admin
 
-    binaries = find_binaries()
-    if binaries is None:
-        raise SystemExit(f"the real control plane is not built: run `{BUILD_COMMAND}`")
-    with ControlPlane.started(binaries, scratch / "controlplane") as plane:
-        configuration: Configuration = client_configuration(plane.admin)
+    with cached_admin(scratch / "controlplane") as configuration:
         yield configuration
 
 

@@ -40,7 +40,7 @@ from typing import Any, Final
 
 from kubernetes_asyncio.client import Configuration
 
-from realcluster.binaries import Binaries
+from realcluster.binaries import BUILD_COMMAND, Binaries, find_binaries
 from realcluster.pki import Authority, ClientCert, service_account_keys
 
 SERVICE_RANGE: Final = "127.1.0.0/16"
@@ -315,3 +315,14 @@ def client_configuration(access: Access, *, token: str | None = None) -> Configu
         configuration.api_key = {"BearerToken": token}
         configuration.api_key_prefix = {"BearerToken": "Bearer"}
     return configuration
+
+
+@contextlib.contextmanager
+def cached_admin(root: Path) -> Iterator[Configuration]:
+    """For the benchmarks: a control plane from the cached binaries under ``root``, as its
+    admin's client configuration; exits naming the build command when they are not built."""
+    binaries = find_binaries()
+    if binaries is None:
+        raise SystemExit(f"the real control plane is not built: run `{BUILD_COMMAND}`")
+    with ControlPlane.started(binaries, root) as plane:
+        yield client_configuration(plane.admin)
