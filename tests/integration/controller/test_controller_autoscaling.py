@@ -177,11 +177,12 @@ async def test_a_step_load_scales_up_then_down_without_losing_a_request(
             burst.start(http)
 
             async def at_most() -> None:
+                # The decision is recorded in the status after the Deployment is written.
                 assert await replicas_of(api, "iris") == 4
+                status = await status_of(api, "iris")
+                assert status["autoscaling"]["predictor1"]["desiredReplicas"] == 4
 
             await eventually(at_most, deadline=30)
-            status = await status_of(api, "iris")
-            assert status["autoscaling"]["predictor1"]["desiredReplicas"] == 4
             await burst.stop()
 
             async def back_to_one() -> None:
