@@ -22,18 +22,6 @@ from gateway.localcluster import LocalCluster, LocalClusterSettings
 settings.register_profile("model-gateway", deadline=None)
 settings.load_profile("model-gateway")
 
-# The suite runs on two xdist workers (pyproject's addopts). Tests using these fixtures stay on
-# one worker: one real control plane per run (it keeps a core busy while it runs), and helm's
-# first download is never raced by a second worker writing the same cache.
-ONE_WORKER_FIXTURES = frozenset({"control_plane", "helm"})
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if ONE_WORKER_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("one-worker"))
-
 
 @pytest.fixture
 async def cluster() -> AsyncIterator[LocalCluster]:
